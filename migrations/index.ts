@@ -1,0 +1,9 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261122000001_accounts } from './Migration20261122000001_accounts.js';
+import { Migration20261122000002_plans } from './Migration20261122000002_plans.js';
+
+/** Every migration in order. Listed explicitly so tsx, tsc output and bundles all find them. */
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261122000001_accounts', class: Migration20261122000001_accounts },
+  { name: 'Migration20261122000002_plans', class: Migration20261122000002_plans },
+];

@@ -1,0 +1,50 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.js';
+import { initOrm, migrate } from './orm.js';
+
+export interface Database {
+  orm: MikroORM;
+  url: string;
+  /** Set when the database runs in this process (PGlite). */
+  embedded?: EmbeddedPostgres;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** Apply pending migrations before returning (the server does; `npm run migrate` does only that). */
+  migrate?: boolean;
+  snapshot?: Blob;
+}
+
+export async function openDatabase(config: Config, logger: Logger, options: OpenDatabaseOptions = {}): Promise<Database> {
+  let embedded: EmbeddedPostgres | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    const started = Date.now();
+    embedded = await startEmbeddedPostgres(config.embeddedDbDir, { snapshot: options.snapshot });
+    url = embedded.url;
+    logger.info({ dir: config.embeddedDbDir, ms: Date.now() - started }, 'embedded PostgreSQL started');
+  }
+  let orm: MikroORM;
+  try {
+    orm = await initOrm({ url, poolMax: embedded ? 5 : config.databasePoolMax });
+    if (options.migrate) {
+      const applied = await migrate(orm);
+      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    }
+  } catch (err) {
+    await embedded?.stop();
+    throw err;
+  }
+  return {
+    orm,
+    url,
+    embedded,
+    async close() {
+      await orm.close(true);
+      await embedded?.stop();
+    },
+  };
+}

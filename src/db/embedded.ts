@@ -1,0 +1,50 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+export interface EmbeddedPostgres {
+  /** A postgres:// URL the normal `pg` driver connects to. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * PostgreSQL in-process (PGlite) exposed on a loopback socket, so the `pg` driver and MikroORM use
+ * it exactly like a server. `dir` is a folder to keep the data in, or `memory` for a throwaway one.
+ * `snapshot` (a tarball from `dumpDataDir`) skips initdb, which is most of the cold start.
+ */
+export async function startEmbeddedPostgres(dir: string, options: { snapshot?: Blob } = {}): Promise<EmbeddedPostgres> {
+  const dataDir = dir === 'memory' ? 'memory://' : dir;
+  if (dir !== 'memory') await mkdir(dir, { recursive: true });
+  const db = await PGlite.create(dataDir, {
+    extensions: { vector },
+    ...(options.snapshot ? { loadDataDir: options.snapshot } : {}),
+  });
+  // Every connection shares PGlite's single session; the server queues them and keeps a
+  // transaction's statements together, so a small pool is safe.
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 16 });
+  await server.start();
+  return {
+    url: `postgres://postgres:postgres@${server.getServerConn()}/postgres`,
+    async stop() {
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+/** A tarball of a database folder, to start later copies quickly (tests). */
+export async function snapshotEmbedded(build: (url: string) => Promise<void>): Promise<Blob> {
+  const db = await PGlite.create('memory://', { extensions: { vector } });
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 16 });
+  await server.start();
+  try {
+    await build(`postgres://postgres:postgres@${server.getServerConn()}/postgres`);
+  } finally {
+    await server.stop();
+  }
+  const snapshot = await db.dumpDataDir('none');
+  await db.close();
+  return snapshot;
+}

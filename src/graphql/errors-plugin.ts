@@ -1,0 +1,65 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import { AppError, ErrorCode } from '../errors.js';
+import type { Runtime } from '../runtime.js';
+import type { GraphQLContext } from './context.js';
+
+/** Codes Apollo itself gives to requests it rejects before execution; passed through as they are. */
+const APOLLO_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+/**
+ * Every error a client sees carries `extensions.code`. Our AppErrors and Apollo's request errors
+ * pass through; anything else is an INTERNAL_SERVER_ERROR, logged with its stack here and, in
+ * production, shown only as a generic message.
+ */
+export function formatError(rt: Runtime) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof AppError) {
+      const { http: _http, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions: { ...extensions, code: original.code } };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && APOLLO_CODES.has(code)) return formatted;
+    return {
+      message: rt.config.isProduction ? 'Internal server error' : formatted.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: {
+        code: ErrorCode.INTERNAL_SERVER_ERROR,
+        ...(rt.config.isProduction ? {} : { stacktrace: formatted.extensions?.stacktrace }),
+      },
+    };
+  };
+}
+
+/** Logs unexpected errors once, with the request id, and every operation at debug level. */
+export function errorLoggingPlugin(rt: Runtime): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const log = rt.logger.child({ requestId: contextValue?.requestId });
+      return {
+        async didEncounterErrors({ errors, operationName }) {
+          for (const error of errors) {
+            const original = unwrapResolverError(error);
+            if (original instanceof AppError && original.code !== ErrorCode.INTERNAL_SERVER_ERROR) continue;
+            if (error.extensions?.code && APOLLO_CODES.has(String(error.extensions.code))) continue;
+            log.error({ err: original, operationName, path: error.path }, 'GraphQL operation failed');
+          }
+        },
+        async willSendResponse({ operationName }) {
+          log.debug({ operationName }, 'GraphQL operation answered');
+        },
+      };
+    },
+  };
+}

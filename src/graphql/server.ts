@@ -1,0 +1,35 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
+import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
+import type { FastifyInstance } from 'fastify';
+import type { GraphQLSchema } from 'graphql';
+import type { Runtime } from '../runtime.js';
+import { createContext, type GraphQLContext } from './context.js';
+import { errorLoggingPlugin, formatError } from './errors-plugin.js';
+import { limitsPlugin } from './limits-plugin.js';
+
+/**
+ * Apollo Server at /graphql (GET for queries, POST), with the plugins that enforce limits and
+ * shape errors. Apollo's Sandbox answers browsers on GET /graphql outside production.
+ */
+export async function registerGraphQL(app: FastifyInstance, rt: Runtime, schema: GraphQLSchema): Promise<ApolloServer<GraphQLContext>> {
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    introspection: rt.config.introspection,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: !rt.config.isProduction,
+    hideSchemaDetailsFromClientErrors: rt.config.isProduction,
+    formatError: formatError(rt),
+    plugins: [
+      fastifyApolloDrainPlugin(app),
+      limitsPlugin(rt),
+      errorLoggingPlugin(rt),
+      rt.config.isProduction ? ApolloServerPluginLandingPageProductionDefault({ footer: false }) : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
+    ],
+  });
+  await apollo.start();
+  const handler = fastifyApolloHandler(apollo, { context: (request) => createContext(rt, request) });
+  app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], handler });
+  return apollo;
+}

@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify';
+import type { Runtime } from '../runtime.js';
+
+const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
+  Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
+
+/** `/healthz`: the process answers. `/readyz`: the database and (when configured) Redis answer too. */
+export async function healthRoutes(app: FastifyInstance, { rt }: { rt: Runtime }): Promise<void> {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const checks: Record<string, string> = {};
+    let ready = true;
+    try {
+      await withTimeout(rt.forkEm().execute('select 1'), 2_000);
+      checks.database = 'ok';
+    } catch (err) {
+      ready = false;
+      checks.database = `unreachable: ${(err as Error).message}`;
+    }
+    if (rt.redis) {
+      try {
+        await withTimeout(rt.redis.ping(), 2_000);
+        checks.redis = 'ok';
+      } catch (err) {
+        ready = false;
+        checks.redis = `unreachable: ${(err as Error).message}`;
+      }
+    }
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+  });
+}

@@ -1,0 +1,23 @@
+import type { NonEmptyArray } from 'type-graphql';
+import { MeResolver } from './accounts/me.js';
+import { RecoveryResolver } from './accounts/recovery.js';
+import { RegisterResolver } from './accounts/register.js';
+import { ApiKeysResolver } from './keys/api-keys.js';
+import { CreateApiKeyResolver } from './keys/create-api-key.js';
+import { RevokeApiKeyResolver } from './keys/revoke-api-key.js';
+import { RotateApiKeyResolver } from './keys/rotate-api-key.js';
+import { PlansResolver } from './plans/plans.js';
+import { UsageResolver } from './plans/usage.js';
+
+/** Every resolver of the schema. One file per operation; each stays a thin adapter over src/services. */
+export const resolvers: NonEmptyArray<Function> = [
+  PlansResolver,
+  MeResolver,
+  UsageResolver,
+  ApiKeysResolver,
+  RegisterResolver,
+  RecoveryResolver,
+  CreateApiKeyResolver,
+  RevokeApiKeyResolver,
+  RotateApiKeyResolver,
+];

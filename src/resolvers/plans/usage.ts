@@ -1,0 +1,13 @@
+import { Ctx, Directive, Query, Resolver } from 'type-graphql';
+import { requirePrincipal, type GraphQLContext } from '../../graphql/context.js';
+import { usageReport } from '../../services/usage-report.js';
+import { UsageType } from '../../schema/types/plans.js';
+
+@Resolver()
+export class UsageResolver {
+  @Query(() => UsageType)
+  @Directive('@auth')
+  async usage(@Ctx() ctx: GraphQLContext): Promise<UsageType> {
+    return usageReport(ctx.em, ctx.rt.usage, requirePrincipal(ctx).userId, await ctx.entitlement(), ctx.rateLimit);
+  }
+}

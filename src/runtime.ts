@@ -1,0 +1,125 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { Scheduler } from './jobs/scheduler.js';
+import { ensureOwner } from './services/accounts.js';
+import { Authenticator } from './services/authentication.js';
+import { LocalBus, PostgresBus, RedisBus, type CacheBus } from './services/cache-bus.js';
+import { Entitlements } from './services/entitlements.js';
+import { createMailer, type Mailer } from './services/mailer.js';
+import { MemoryCounterStore, PostgresCounterStore, RateLimiter, RedisCounterStore } from './services/rate-limiter.js';
+import { FLUSH_INTERVAL_MS, UsageMeter } from './services/usage.js';
+
+/**
+ * The long-lived parts of one server instance, built once at start and handed to the HTTP layer.
+ * Which backing service each part uses (Redis, PostgreSQL, memory) is decided here and only here.
+ */
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  orm: MikroORM;
+  /** A fresh EntityManager for work outside a request. */
+  forkEm(): EntityManager;
+  redis: Redis | null;
+  bus: CacheBus;
+  authenticator: Authenticator;
+  entitlements: Entitlements;
+  rateLimiter: RateLimiter;
+  usage: UsageMeter;
+  mailer: Mailer;
+  scheduler: Scheduler;
+  /** Stops jobs, flushes what is buffered and closes connections (not the database). */
+  close(): Promise<void>;
+}
+
+function connectRedis(url: string, logger: Logger, role: string, offlineQueue: boolean): Redis {
+  const redis = new Redis(url, {
+    lazyConnect: false,
+    // Commands fail at once while Redis is down instead of queueing: callers fail closed.
+    enableOfflineQueue: offlineQueue,
+    maxRetriesPerRequest: offlineQueue ? null : 1,
+    commandTimeout: offlineQueue ? undefined : 2_000,
+    connectTimeout: 2_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+  let down = false;
+  redis.on('error', (err) => {
+    if (!down) logger.error({ role, err: err.message }, 'Redis unreachable');
+    down = true;
+  });
+  redis.on('ready', () => {
+    if (down) logger.info({ role }, 'Redis reachable again');
+    down = false;
+  });
+  return redis;
+}
+
+export async function createRuntime(config: Config, logger: Logger, db: Database): Promise<Runtime> {
+  const forkEm = () => db.orm.em.fork() as EntityManager;
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger, 'commands', false) : null;
+  const subscriber = config.redisUrl ? connectRedis(config.redisUrl, logger, 'subscriber', true) : null;
+
+  let bus: CacheBus;
+  if (redis && subscriber) {
+    const redisBus = new RedisBus(redis, subscriber, logger);
+    await redisBus.start();
+    bus = redisBus;
+  } else if (!db.embedded) {
+    const pgBus = new PostgresBus(db.url, logger);
+    await pgBus.start();
+    bus = pgBus;
+  } else {
+    bus = new LocalBus();
+  }
+
+  const ownerUserId = config.billingEnabled ? null : (await ensureOwner(forkEm())).id;
+  const store = redis ? new RedisCounterStore(redis) : db.embedded ? new MemoryCounterStore() : new PostgresCounterStore(forkEm);
+  const authenticator = new Authenticator(config, bus, forkEm, ownerUserId);
+  const usage = new UsageMeter(forkEm, logger);
+  const scheduler = new Scheduler(logger);
+
+  scheduler.add({
+    name: 'flush-usage',
+    everyMs: FLUSH_INTERVAL_MS,
+    run: async () => {
+      await usage.flush();
+      const touched = authenticator.drainTouched();
+      if (touched.length === 0) return;
+      await forkEm().execute(
+        `update api_keys set last_used_at = now()
+         where id in (${touched.map(() => '?').join(', ')})
+           and (last_used_at is null or last_used_at < now() - interval '1 minute')`,
+        touched,
+      );
+    },
+  });
+  if (store.kind === 'postgres') {
+    scheduler.add({ name: 'prune-rate-limits', everyMs: 60_000, run: () => PostgresCounterStore.prune(forkEm()) });
+  }
+
+  return {
+    config,
+    logger,
+    db,
+    orm: db.orm,
+    forkEm,
+    redis,
+    bus,
+    authenticator,
+    entitlements: new Entitlements(bus, forkEm),
+    rateLimiter: new RateLimiter(store),
+    usage,
+    mailer: createMailer(config, logger),
+    scheduler,
+    async close() {
+      await scheduler.stop();
+      await usage.flush().catch(() => {});
+      await bus.close();
+      redis?.disconnect();
+      subscriber?.disconnect();
+    },
+  };
+}

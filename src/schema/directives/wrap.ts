@@ -1,0 +1,32 @@
+import { defaultFieldResolver, type GraphQLFieldConfig, type GraphQLSchema } from 'graphql';
+import { MapperKind, getDirective, mapSchema } from '@graphql-tools/utils';
+import type { GraphQLContext } from '../../graphql/context.js';
+
+type Check = (args: Record<string, unknown>, context: GraphQLContext) => Promise<void> | void;
+
+/**
+ * The shared shape of our directive transformers: every field carrying `@name` gets `check` run
+ * before its resolver. `configure` may also record facts on the field (e.g. its rate-limit cost).
+ */
+export function wrapFieldsWith<A extends Record<string, unknown> = Record<string, never>>(
+  schema: GraphQLSchema,
+  name: string,
+  check: (directiveArgs: A) => Check,
+  configure?: (field: GraphQLFieldConfig<unknown, GraphQLContext>, directiveArgs: A) => void,
+): GraphQLSchema {
+  return mapSchema(schema, {
+    [MapperKind.OBJECT_FIELD]: (fieldConfig) => {
+      const directive = getDirective(schema, fieldConfig, name)?.[0] as A | undefined;
+      if (!directive) return fieldConfig;
+      const field = fieldConfig as GraphQLFieldConfig<unknown, GraphQLContext>;
+      configure?.(field, directive);
+      const run = check(directive);
+      const resolve = field.resolve ?? defaultFieldResolver;
+      field.resolve = async (source, args, context, info) => {
+        await run(args, context);
+        return resolve(source, args, context, info);
+      };
+      return field;
+    },
+  });
+}

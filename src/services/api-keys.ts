@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ApiKey } from '../entities/ApiKey.js';
+import { QuotaResource } from '../entities/enums.js';
+import { badInput, notFound } from '../errors.js';
+import type { CacheBus } from './cache-bus.js';
+import { releaseQuota, reserveQuota, type QuotaCheck } from './quota.js';
+import { sha256Hex } from './secrets.js';
+
+/**
+ * API keys (SPEC §5): `sk-stellar-` + 32 lowercase hex characters from the CSPRNG. Only the
+ * SHA-256 digest is stored; the secret is returned once, by the call that creates it.
+ */
+
+export const KEY_PREFIX = 'sk-stellar-';
+export const KEY_PATTERN = /^sk-stellar-[0-9a-f]{32}$/;
+
+export interface CreatedApiKey {
+  apiKey: ApiKey;
+  secret: string;
+}
+
+export function normalizeKeyName(raw: string): string {
+  const name = raw.trim();
+  if (name.length < 1 || name.length > 64) throw badInput('name', 'Key name must be 1 to 64 characters');
+  return name;
+}
+
+/** Inserts a new key without a quota check: callers own the counter (registration, rotation, recovery). */
+export async function issueApiKey(em: EntityManager, userId: string, name: string): Promise<CreatedApiKey> {
+  const secret = KEY_PREFIX + randomBytes(16).toString('hex');
+  const apiKey = em.create(ApiKey, {
+    userId,
+    name,
+    keyHash: sha256Hex(secret),
+    prefix: secret.slice(0, 15),
+    lastFour: secret.slice(-4),
+  });
+  await em.persist(apiKey).flush();
+  return { apiKey, secret };
+}
+
+export async function listApiKeys(em: EntityManager, userId: string): Promise<ApiKey[]> {
+  return em.find(ApiKey, { userId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+}
+
+export async function createApiKey(em: EntityManager, userId: string, quota: QuotaCheck, rawName: string): Promise<CreatedApiKey> {
+  const name = normalizeKeyName(rawName);
+  return em.transactional(async (tx) => {
+    await reserveQuota(tx, userId, QuotaResource.API_KEYS, 1, quota);
+    return issueApiKey(tx, userId, name);
+  });
+}
+
+async function findOwnKeyForUpdate(tx: EntityManager, userId: string, id: string): Promise<ApiKey> {
+  // Another user's id answers exactly like a missing one: existence is never revealed.
+  const key = await tx.findOne(ApiKey, { id, userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  if (!key) throw notFound('API key');
+  return key;
+}
+
+/** Immediate on every instance: the key's cache entry is dropped everywhere after the commit. */
+export async function revokeApiKey(em: EntityManager, bus: CacheBus, userId: string, id: string): Promise<ApiKey> {
+  assertUuid(id);
+  const key = await em.transactional(async (tx) => {
+    const found = await findOwnKeyForUpdate(tx, userId, id);
+    if (found.revokedAt) return found;
+    found.revokedAt = new Date();
+    await releaseQuota(tx, userId, QuotaResource.API_KEYS, 1);
+    return found;
+  });
+  await bus.publish({ topic: 'key', id: key.keyHash });
+  return key;
+}
+
+/** A new secret under the same name; the old one is revoked in the same transaction. */
+export async function rotateApiKey(em: EntityManager, bus: CacheBus, userId: string, id: string): Promise<CreatedApiKey> {
+  assertUuid(id);
+  const { created, oldHash } = await em.transactional(async (tx) => {
+    const old = await findOwnKeyForUpdate(tx, userId, id);
+    if (old.revokedAt) throw badInput('id', 'This API key is revoked; create a new one instead');
+    old.revokedAt = new Date();
+    return { created: await issueApiKey(tx, userId, old.name), oldHash: old.keyHash };
+  });
+  await bus.publish({ topic: 'key', id: oldHash });
+  return created;
+}
+
+/** Revokes every live key of a user (key recovery). Returns the revoked hashes to invalidate. */
+export async function revokeAllApiKeys(tx: EntityManager, userId: string): Promise<string[]> {
+  const rows = await tx.execute<{ key_hash: string }[]>(
+    `update api_keys set revoked_at = now() where user_id = ? and revoked_at is null returning key_hash`,
+    [userId],
+  );
+  return rows.map((r) => r.key_hash);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Ids are UUIDs; anything else cannot exist, so it is simply not found. */
+export function assertUuid(id: string, what = 'API key'): void {
+  if (!UUID.test(id)) throw notFound(what);
+}

@@ -1,0 +1,98 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { SubscriptionStatus, Tier } from '../entities/enums.js';
+import type { CacheBus } from './cache-bus.js';
+import { InvalidatingCache } from './invalidating-cache.js';
+import { PLANS, UNLIMITED, highestTier, type TierLimits } from './plans.js';
+
+/** A PAST_DUE subscription keeps its plan this long after the first failed payment. */
+export const PAST_DUE_GRACE_MS = 7 * 24 * 3600 * 1000;
+
+export interface Entitlement {
+  tier: Tier;
+  limits: TierLimits;
+  /** The self-hosted owner: no limits, no rate-limit headers. */
+  owner: boolean;
+}
+
+export const OWNER_ENTITLEMENT: Entitlement = { tier: Tier.TEAM, limits: UNLIMITED, owner: true };
+
+export interface EntitlementSource {
+  kind: 'subscription' | 'grant';
+  tier: Tier;
+  status: SubscriptionStatus | null;
+  /** Subscriptions: current period end; grants: expiry. */
+  until: Date | null;
+  pastDueSince: Date | null;
+}
+
+/**
+ * Until when a subscription or grant entitles its tier: null = open-ended, a past date = not entitled.
+ * ACTIVE subscriptions stay entitled until the provider says otherwise (renewals move the period end).
+ */
+export function entitledUntil(source: EntitlementSource): Date | null {
+  if (source.kind === 'grant') return source.until;
+  switch (source.status) {
+    case SubscriptionStatus.ACTIVE:
+      return null;
+    case SubscriptionStatus.PAST_DUE:
+      return new Date((source.pastDueSince?.getTime() ?? 0) + PAST_DUE_GRACE_MS);
+    case SubscriptionStatus.CANCELED:
+      return source.until ?? new Date(0);
+    default:
+      return new Date(0);
+  }
+}
+
+/** The effective tier (SPEC §6) and how long that answer stays true. */
+export function resolveEntitlement(sources: EntitlementSource[], now = Date.now()): { tier: Tier; validForMs: number } {
+  const tiers: Tier[] = [];
+  let nextChange = Infinity;
+  for (const source of sources) {
+    const until = entitledUntil(source)?.getTime() ?? Infinity;
+    if (until <= now) continue;
+    tiers.push(source.tier);
+    nextChange = Math.min(nextChange, until - now);
+  }
+  return { tier: highestTier(tiers), validForMs: nextChange };
+}
+
+export async function loadEntitlementSources(em: EntityManager, userId: string): Promise<EntitlementSource[]> {
+  const rows: { kind: 'subscription' | 'grant'; tier: Tier; status: SubscriptionStatus | null; until: Date | null; past_due_since: Date | null }[] =
+    await em.execute(
+      `select 'subscription' as kind, tier, status, current_period_end as until, past_due_since
+         from subscriptions where user_id = ? and status <> 'EXPIRED'
+       union all
+       select 'grant', tier, null, expires_at, null
+         from grants where user_id = ? and revoked_at is null and (expires_at is null or expires_at > now())`,
+      [userId, userId],
+    );
+  return rows.map((r) => ({ kind: r.kind, tier: r.tier, status: r.status, until: r.until, pastDueSince: r.past_due_since }));
+}
+
+/**
+ * Effective tiers, cached per user on each instance. Whoever changes a subscription or a grant
+ * calls `changed(userId)` after committing, which reaches every instance through the bus.
+ */
+export class Entitlements {
+  private readonly cache: InvalidatingCache<Tier>;
+
+  constructor(private readonly bus: CacheBus, private readonly forkEm: () => EntityManager) {
+    this.cache = new InvalidatingCache<Tier>(bus, 'entitlement', { ttlMs: 60_000, maxEntries: 100_000 });
+  }
+
+  async tierOf(userId: string): Promise<Tier> {
+    return this.cache.get(userId, async () => {
+      const { tier, validForMs } = resolveEntitlement(await loadEntitlementSources(this.forkEm(), userId));
+      return { value: tier, maxAgeMs: validForMs };
+    });
+  }
+
+  async forUser(userId: string): Promise<Entitlement> {
+    const tier = await this.tierOf(userId);
+    return { tier, limits: PLANS[tier].limits, owner: false };
+  }
+
+  async changed(userId: string): Promise<void> {
+    await this.bus.publish({ topic: 'entitlement', id: userId });
+  }
+}

@@ -1,0 +1,82 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { QuotaResource } from '../entities/enums.js';
+import { quotaExceeded } from '../errors.js';
+import type { Entitlement } from './entitlements.js';
+import { limitFor, quotaMessage } from './plans.js';
+
+/**
+ * Quotas (SPEC §6 `@quota`): one counter row per user and resource, changed inside the same
+ * transaction as the write it pays for. The conditional upsert takes the row lock and re-checks the
+ * cap on the newest value, so concurrent writers from any number of instances never pass the cap;
+ * a rollback returns the units with the write.
+ */
+
+export interface QuotaCheck {
+  entitlement: Entitlement;
+  publicUrl: string;
+}
+
+function exceeded(resource: QuotaResource, { entitlement, publicUrl }: QuotaCheck, used: number, limit: number) {
+  const { upgradeTier, message } = quotaMessage(resource, entitlement.tier, used, limit, publicUrl);
+  return quotaExceeded({ resource, limit, used, upgradeTier, message });
+}
+
+/** Takes `amount` units or throws QUOTA_EXCEEDED. Call inside the write's transaction. */
+export async function reserveQuota(em: EntityManager, userId: string, resource: QuotaResource, amount: number, check: QuotaCheck): Promise<number> {
+  const limit = limitFor(check.entitlement.limits, resource);
+    if (limit === null) {
+    const [row] = await em.execute<{ used: number }[]>(
+      `insert into quota_counters (user_id, resource, used) values (?, ?, ?)
+       on conflict (user_id, resource) do update set used = quota_counters.used + excluded.used
+       returning used`,
+      [userId, resource, amount],
+    );
+    return row!.used;
+  }
+  if (amount <= limit) {
+    const rows = await em.execute<{ used: number }[]>(
+      `insert into quota_counters (user_id, resource, used) values (?, ?, ?)
+       on conflict (user_id, resource) do update set used = quota_counters.used + excluded.used
+       where quota_counters.used + excluded.used <= ?
+       returning used`,
+      [userId, resource, amount, limit],
+    );
+    if (rows.length > 0) return rows[0]!.used;
+  }
+  throw exceeded(resource, check, await quotaUsed(em, userId, resource), limit);
+}
+
+/** Gives units back after a delete, in the delete's transaction. */
+export async function releaseQuota(em: EntityManager, userId: string, resource: QuotaResource, amount: number): Promise<void> {
+  if (amount <= 0) return;
+  await em.execute(`update quota_counters set used = greatest(used - ?, 0) where user_id = ? and resource = ?`, [amount, userId, resource]);
+}
+
+/** Sets a counter to an exact value (account creation, recovery). */
+export async function setQuotaUsed(em: EntityManager, userId: string, resource: QuotaResource, used: number): Promise<void> {
+  await em.execute(
+    `insert into quota_counters (user_id, resource, used) values (?, ?, ?)
+     on conflict (user_id, resource) do update set used = excluded.used`,
+    [userId, resource, used],
+  );
+}
+
+export async function quotaUsed(em: EntityManager, userId: string, resource: QuotaResource): Promise<number> {
+  const [row] = await em.execute<{ used: number }[]>(`select used from quota_counters where user_id = ? and resource = ?`, [userId, resource]);
+  return row?.used ?? 0;
+}
+
+export async function allQuotaUsed(em: EntityManager, userId: string): Promise<Record<QuotaResource, number>> {
+  const rows = await em.execute<{ resource: QuotaResource; used: number }[]>(`select resource, used from quota_counters where user_id = ?`, [userId]);
+  const used = { [QuotaResource.MEMORIES]: 0, [QuotaResource.AGENTS]: 0, [QuotaResource.API_KEYS]: 0 };
+  for (const row of rows) used[row.resource] = row.used;
+  return used;
+}
+
+/** The `@quota` directive's early refusal: at the cap already, so do no work. The write still reserves. */
+export async function assertQuotaRoom(em: EntityManager, userId: string, resource: QuotaResource, check: QuotaCheck): Promise<void> {
+  const limit = limitFor(check.entitlement.limits, resource);
+  if (limit === null) return;
+  const used = await quotaUsed(em, userId, resource);
+  if (used >= limit) throw exceeded(resource, check, used, limit);
+}

@@ -1,0 +1,121 @@
+import type { Redis } from 'ioredis';
+import type { EntityManager } from '@mikro-orm/postgresql';
+
+/**
+ * Fixed 60-second windows (SPEC §6 `@rateLimit`). An operation's whole cost is taken in one atomic
+ * step or not at all, so under any concurrency a bucket gets exactly `limit` units per window.
+ * The store is Redis (a Lua script), PostgreSQL (a conditional upsert) or, for one embedded
+ * server, memory. A store that cannot answer throws: callers fail closed.
+ */
+
+export const WINDOW_MS = 60_000;
+
+export interface TakeResult {
+  allowed: boolean;
+  /** Units spent in this window after the call (unchanged when refused). */
+  used: number;
+}
+
+export interface CounterStore {
+  readonly kind: 'redis' | 'postgres' | 'memory';
+  /** Adds `cost` unless that would pass `limit`; cost 0 only reads. */
+  take(bucket: string, windowStart: number, cost: number, limit: number): Promise<TakeResult>;
+}
+
+export interface WindowState {
+  limit: number;
+  used: number;
+  remaining: number;
+  resetAt: Date;
+  allowed: boolean;
+}
+
+export class RateLimiter {
+  constructor(readonly store: CounterStore) {}
+
+  async take(bucket: string, cost: number, limit: number, now = Date.now()): Promise<WindowState> {
+    const windowStart = Math.floor(now / WINDOW_MS) * WINDOW_MS;
+    const { allowed, used } = cost > limit
+      ? { allowed: false, used: (await this.store.take(bucket, windowStart, 0, limit)).used }
+      : await this.store.take(bucket, windowStart, cost, limit);
+    return { limit, used, remaining: Math.max(0, limit - used), resetAt: new Date(windowStart + WINDOW_MS), allowed };
+  }
+}
+
+export class MemoryCounterStore implements CounterStore {
+  readonly kind = 'memory' as const;
+  /** window start → bucket → units used; only the current and previous windows are kept. */
+  private readonly windows = new Map<number, Map<string, number>>();
+
+  async take(bucket: string, windowStart: number, cost: number, limit: number): Promise<TakeResult> {
+    let counters = this.windows.get(windowStart);
+    if (!counters) {
+      counters = new Map();
+      this.windows.set(windowStart, counters);
+      for (const start of this.windows.keys()) if (start < windowStart - WINDOW_MS) this.windows.delete(start);
+    }
+    const used = counters.get(bucket) ?? 0;
+    if (cost === 0) return { allowed: true, used };
+    if (used + cost > limit) return { allowed: false, used };
+    counters.set(bucket, used + cost);
+    return { allowed: true, used: used + cost };
+  }
+}
+
+export class PostgresCounterStore implements CounterStore {
+  readonly kind = 'postgres' as const;
+  constructor(private readonly forkEm: () => EntityManager) {}
+
+  async take(bucket: string, windowStart: number, cost: number, limit: number): Promise<TakeResult> {
+    const em = this.forkEm();
+    const start = new Date(windowStart);
+    if (cost > 0) {
+      const rows = await em.execute<{ used: number }[]>(
+        `insert into rate_limit_windows (bucket, window_start, used) values (?, ?, ?)
+         on conflict (bucket, window_start) do update set used = rate_limit_windows.used + excluded.used
+         where rate_limit_windows.used + excluded.used <= ?
+         returning used`,
+        [bucket, start, cost, limit],
+      );
+      if (rows.length > 0) return { allowed: true, used: rows[0]!.used };
+    }
+    const [row] = await em.execute<{ used: number }[]>(
+      `select used from rate_limit_windows where bucket = ? and window_start = ?`,
+      [bucket, start],
+    );
+    return { allowed: cost === 0, used: row?.used ?? 0 };
+  }
+
+  /** Drops windows that ended; run periodically. */
+  static async prune(em: EntityManager): Promise<void> {
+    await em.execute(`delete from rate_limit_windows where window_start < now() - interval '2 minutes'`);
+  }
+}
+
+// KEYS[1] counter; ARGV cost, limit, ttl ms. Returns {allowed, used}.
+const TAKE_SCRIPT = `
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+local cost = tonumber(ARGV[1])
+if cost == 0 then return {1, used} end
+if used + cost > tonumber(ARGV[2]) then return {0, used} end
+used = redis.call('INCRBY', KEYS[1], cost)
+if used == cost then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return {1, used}
+`;
+
+type RedisWithTake = Redis & { stellarTake(key: string, cost: number, limit: number, ttl: number): Promise<[number, number]> };
+
+export class RedisCounterStore implements CounterStore {
+  readonly kind = 'redis' as const;
+  private readonly redis: RedisWithTake;
+
+  constructor(redis: Redis) {
+    redis.defineCommand('stellarTake', { numberOfKeys: 1, lua: TAKE_SCRIPT });
+    this.redis = redis as RedisWithTake;
+  }
+
+  async take(bucket: string, windowStart: number, cost: number, limit: number): Promise<TakeResult> {
+    const [allowed, used] = await this.redis.stellarTake(`stellar:rl:${bucket}:${windowStart}`, cost, limit, 2 * WINDOW_MS);
+    return { allowed: allowed === 1, used };
+  }
+}

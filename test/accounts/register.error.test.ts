@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BadUserInputError, EmailTakenError, RegisterDocument } from '../../sdk/index.js';
+import { uniqueEmail } from '../support/accounts.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  // The per-IP limit on public mutations is not what these tests are about.
+  server = await startTestServer({ env: { PUBLIC_RATE_LIMIT: '1000' } });
+});
+afterAll(() => server?.close());
+
+const register = (email: string) => server.client().request(RegisterDocument, { input: { email } });
+
+describe('register errors', () => {
+  it('refuses an email that has an account, in any case or spacing, and issues no key', async () => {
+    const email = uniqueEmail();
+    const { register: first } = await register(email);
+    for (const variant of [email, email.toUpperCase(), `  ${email}\t`, ` ${email.replace(/^./, (c) => c.toUpperCase())}`]) {
+      await expect(register(variant)).rejects.toBeInstanceOf(EmailTakenError);
+    }
+    const keys = await server.sql(`select id from api_keys where user_id = ?`, [first.user.id]);
+    expect(keys).toHaveLength(1);
+  });
+
+  it.each(['', 'not-an-email', 'a@b', '@example.com', 'two words@example.com', 'a@@example.com', `${'x'.repeat(250)}@example.com`])(
+    'refuses %j with BAD_USER_INPUT on field email',
+    async (email) => {
+      const error = await register(email).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BadUserInputError);
+      expect((error as BadUserInputError).field).toBe('email');
+    },
+  );
+
+  it('creates exactly one account when the same email registers 10 times at once', async () => {
+    const email = uniqueEmail('race');
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => register(email)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(rejected.every((r) => r.reason instanceof EmailTakenError)).toBe(true);
+    const users = await server.sql<{ id: string }>(`select id from users where email = ?`, [email]);
+    expect(users).toHaveLength(1);
+    expect(await server.sql(`select id from api_keys where user_id = ?`, [users[0]!.id])).toHaveLength(1);
+  });
+});

@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { afterAll, inject } from 'vitest';
+import { withAdmin } from './global-setup.js';
+
+/**
+ * Each test file gets its own database: a copy of the migrated template on PostgreSQL, or (without
+ * a server) an embedded PGlite per test server started from the migrated snapshot.
+ */
+
+export const databaseMode = () => inject('databaseMode');
+export const sharedDatabaseAvailable = () => inject('databaseMode') === 'postgres';
+export const SHARED_DATABASE_SKIP_REASON = 'needs DATABASE_URL: two server processes cannot share an in-process embedded database';
+
+let fileDatabaseUrl: Promise<string> | undefined;
+
+/** This test file's PostgreSQL database URL (created on first use, dropped after the file). */
+export function fileDatabase(): Promise<string> {
+  fileDatabaseUrl ??= (async () => {
+    const server = inject('postgresUrl');
+    const name = `stellar_t_${inject('runId')}_${randomBytes(4).toString('hex')}`;
+    await withAdmin(server, (c) => c.query(`create database ${name} template ${inject('templateDatabase')}`));
+    afterAll(async () => {
+      await withAdmin(server, (c) => c.query(`drop database if exists ${name} with (force)`));
+    });
+    const url = new URL(server);
+    url.pathname = `/${name}`;
+    return url.toString();
+  })();
+  return fileDatabaseUrl;
+}
+
+let snapshot: Promise<Blob> | undefined;
+
+/** The migrated embedded snapshot, to start a fresh PGlite in about 0.4 s. */
+export function embeddedSnapshot(): Promise<Blob> {
+  snapshot ??= readFile(inject('embeddedSnapshotFile')).then((bytes) => new Blob([bytes]));
+  return snapshot;
+}
