@@ -12,16 +12,17 @@ export interface JobDefinition {
  */
 export class Scheduler {
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly jobs = new Map<string, () => Promise<void>>();
   private readonly running = new Set<Promise<void>>();
   private stopped = false;
 
   constructor(private readonly logger: Logger, private readonly onRun?: (job: string, ok: boolean, ms: number) => void) {}
 
   add(job: JobDefinition): void {
-    let busy = false;
-    const tick = () => {
-      if (busy || this.stopped) return;
-      busy = true;
+    let current: Promise<void> | null = null;
+    const tick = (): Promise<void> => {
+      if (current) return current;
+      if (this.stopped) return Promise.resolve();
       const started = Date.now();
       const run = job
         .run()
@@ -33,14 +34,25 @@ export class Scheduler {
           },
         )
         .finally(() => {
-          busy = false;
+          current = null;
           this.running.delete(run);
         });
       this.running.add(run);
+      current = run;
+      return run;
     };
+    this.jobs.set(job.name, tick);
     const timer = setInterval(tick, job.everyMs);
     timer.unref();
     this.timers.add(timer);
+  }
+
+  /** Runs a job now and waits for it: a run already in progress is waited for, then a fresh one starts. */
+  async runNow(name: string): Promise<void> {
+    const tick = this.jobs.get(name);
+    if (!tick) throw new Error(`no job named ${name}`);
+    await tick();
+    await tick();
   }
 
   async stop(): Promise<void> {

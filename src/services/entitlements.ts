@@ -57,7 +57,8 @@ export function resolveEntitlement(sources: EntitlementSource[], now = Date.now(
 }
 
 export async function loadEntitlementSources(em: EntityManager, userId: string): Promise<EntitlementSource[]> {
-  const rows: { kind: 'subscription' | 'grant'; tier: Tier; status: SubscriptionStatus | null; until: Date | null; past_due_since: Date | null }[] =
+  // Raw rows: MikroORM's driver hands timestamps back as strings.
+  const rows: { kind: 'subscription' | 'grant'; tier: Tier; status: SubscriptionStatus | null; until: string | null; past_due_since: string | null }[] =
     await em.execute(
       `select 'subscription' as kind, tier, status, current_period_end as until, past_due_since
          from subscriptions where user_id = ? and status <> 'EXPIRED'
@@ -66,7 +67,8 @@ export async function loadEntitlementSources(em: EntityManager, userId: string):
          from grants where user_id = ? and revoked_at is null and (expires_at is null or expires_at > now())`,
       [userId, userId],
     );
-  return rows.map((r) => ({ kind: r.kind, tier: r.tier, status: r.status, until: r.until, pastDueSince: r.past_due_since }));
+  const toDate = (value: string | null) => (value === null ? null : new Date(value));
+  return rows.map((r) => ({ kind: r.kind, tier: r.tier, status: r.status, until: toDate(r.until), pastDueSince: toDate(r.past_due_since) }));
 }
 
 /**

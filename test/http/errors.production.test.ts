@@ -1,0 +1,32 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MeDocument } from '../../sdk/index.js';
+import { registerUser } from '../support/accounts.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ env: { NODE_ENV: 'production' } });
+});
+afterAll(() => server?.close());
+
+describe('errors in production', () => {
+  it('masks internal errors: a generic message, the code, no stack trace', async () => {
+    const user = await registerUser(server);
+    await user.client.request(MeDocument); // key now cached; the next failure is inside the resolver
+    await server.sql(`alter table users rename to users_gone`);
+    try {
+      const response = await user.client.raw(MeDocument);
+      expect(response.errors).toHaveLength(1);
+      expect(response.errors[0]).toEqual({ message: 'Internal server error', path: ['me'], locations: expect.any(Array), extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect(JSON.stringify(response)).not.toMatch(/users_gone|relation|stack/i);
+    } finally {
+      await server.sql(`alter table users_gone rename to users`);
+    }
+  });
+
+  it('hides field suggestions', async () => {
+    const response = await server.client().raw('{ plan { tier } }');
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(response.errors)).not.toMatch(/Did you mean/);
+  });
+});
