@@ -7,8 +7,10 @@ import { Scheduler } from './jobs/scheduler.js';
 import { ensureOwner } from './services/accounts.js';
 import { Authenticator } from './services/authentication.js';
 import { LocalBus, PostgresBus, RedisBus, type CacheBus } from './services/cache-bus.js';
+import { Embeddings, SemanticSearch } from './services/embeddings.js';
 import { Entitlements } from './services/entitlements.js';
 import { createMailer, type Mailer } from './services/mailer.js';
+import { embedMissingMemories, sweepExpiredMemories } from './services/memory-jobs.js';
 import { MemoryCounterStore, PostgresCounterStore, RateLimiter, RedisCounterStore } from './services/rate-limiter.js';
 import { FLUSH_INTERVAL_MS, UsageMeter } from './services/usage.js';
 
@@ -30,6 +32,8 @@ export interface Runtime {
   rateLimiter: RateLimiter;
   usage: UsageMeter;
   mailer: Mailer;
+  /** What semantic recall this deployment can do (pgvector, EMBEDDINGS_URL). */
+  semantic: SemanticSearch;
   scheduler: Scheduler;
   /** Stops jobs, flushes what is buffered and closes connections (not the database). */
   close(): Promise<void>;
@@ -100,6 +104,14 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     scheduler.add({ name: 'prune-rate-limits', everyMs: 60_000, run: () => PostgresCounterStore.prune(forkEm()) });
   }
 
+  if (config.embeddings && !db.vectorSearch) logger.warn('EMBEDDINGS_URL is set but the database has no pgvector: recall is full-text only');
+  const embeddings = config.embeddings && db.vectorSearch ? new Embeddings(config.embeddings, config.embeddingsDim, config.providerTimeoutMs) : null;
+  const semantic = new SemanticSearch(db.vectorSearch, config.embeddingsDim, embeddings, logger);
+  scheduler.add({ name: 'sweep-expired-memories', everyMs: 60_000, run: () => sweepExpiredMemories(forkEm()) });
+  if (semantic.canEmbed) {
+    scheduler.add({ name: 'embed-missing-memories', everyMs: 30_000, run: () => embedMissingMemories(forkEm(), semantic, logger) });
+  }
+
   return {
     config,
     logger,
@@ -113,6 +125,7 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     rateLimiter: new RateLimiter(store),
     usage,
     mailer: createMailer(config, logger),
+    semantic,
     scheduler,
     async close() {
       await scheduler.stop();

@@ -7,6 +7,7 @@ import type { Runtime } from '../runtime.js';
 import { createContext, type GraphQLContext } from './context.js';
 import { errorLoggingPlugin, formatError } from './errors-plugin.js';
 import { limitsPlugin } from './limits-plugin.js';
+import { warningsPlugin } from './warnings-plugin.js';
 
 /**
  * Apollo Server at /graphql (GET for queries, POST), with the plugins that enforce limits and
@@ -25,6 +26,7 @@ export async function registerGraphQL(app: FastifyInstance, rt: Runtime, schema:
       fastifyApolloDrainPlugin(app),
       limitsPlugin(rt),
       errorLoggingPlugin(rt),
+      warningsPlugin(),
       rt.config.isProduction ? ApolloServerPluginLandingPageProductionDefault({ footer: false }) : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
     ],
   });

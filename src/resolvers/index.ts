@@ -2,10 +2,20 @@ import type { NonEmptyArray } from 'type-graphql';
 import { MeResolver } from './accounts/me.js';
 import { RecoveryResolver } from './accounts/recovery.js';
 import { RegisterResolver } from './accounts/register.js';
+import { AgentMemoryCountResolver } from './agents/agent-memory-count.js';
+import { AgentsResolver } from './agents/agents.js';
+import { CreateAgentResolver } from './agents/create-agent.js';
+import { DeleteAgentResolver } from './agents/delete-agent.js';
 import { ApiKeysResolver } from './keys/api-keys.js';
 import { CreateApiKeyResolver } from './keys/create-api-key.js';
 import { RevokeApiKeyResolver } from './keys/revoke-api-key.js';
 import { RotateApiKeyResolver } from './keys/rotate-api-key.js';
+import { ForgetMemoryResolver } from './memories/forget-memory.js';
+import { MemoriesResolver } from './memories/memories.js';
+import { MemoryResolver } from './memories/memory.js';
+import { RecallMemoriesResolver } from './memories/recall-memories.js';
+import { StoreMemoriesResolver } from './memories/store-memories.js';
+import { StoreMemoryResolver } from './memories/store-memory.js';
 import { PlansResolver } from './plans/plans.js';
 import { UsageResolver } from './plans/usage.js';
 
@@ -20,4 +30,14 @@ export const resolvers: NonEmptyArray<Function> = [
   CreateApiKeyResolver,
   RevokeApiKeyResolver,
   RotateApiKeyResolver,
+  AgentsResolver,
+  AgentMemoryCountResolver,
+  CreateAgentResolver,
+  DeleteAgentResolver,
+  MemoryResolver,
+  MemoriesResolver,
+  StoreMemoryResolver,
+  StoreMemoriesResolver,
+  RecallMemoriesResolver,
+  ForgetMemoryResolver,
 ];

@@ -24,15 +24,7 @@ function exceeded(resource: QuotaResource, { entitlement, publicUrl }: QuotaChec
 /** Takes `amount` units or throws QUOTA_EXCEEDED. Call inside the write's transaction. */
 export async function reserveQuota(em: EntityManager, userId: string, resource: QuotaResource, amount: number, check: QuotaCheck): Promise<number> {
   const limit = limitFor(check.entitlement.limits, resource);
-    if (limit === null) {
-    const [row] = await em.execute<{ used: number }[]>(
-      `insert into quota_counters (user_id, resource, used) values (?, ?, ?)
-       on conflict (user_id, resource) do update set used = quota_counters.used + excluded.used
-       returning used`,
-      [userId, resource, amount],
-    );
-    return row!.used;
-  }
+  if (limit === null) return addQuotaUsed(em, userId, resource, amount);
   if (amount <= limit) {
     const rows = await em.execute<{ used: number }[]>(
       `insert into quota_counters (user_id, resource, used) values (?, ?, ?)
@@ -44,6 +36,17 @@ export async function reserveQuota(em: EntityManager, userId: string, resource: 
     if (rows.length > 0) return rows[0]!.used;
   }
   throw exceeded(resource, check, await quotaUsed(em, userId, resource), limit);
+}
+
+/** Counts units without a cap (no limit, or what always exists such as the `default` agent). In the write's transaction. */
+export async function addQuotaUsed(em: EntityManager, userId: string, resource: QuotaResource, amount: number): Promise<number> {
+  const [row] = await em.execute<{ used: number }[]>(
+    `insert into quota_counters (user_id, resource, used) values (?, ?, ?)
+     on conflict (user_id, resource) do update set used = quota_counters.used + excluded.used
+     returning used`,
+    [userId, resource, amount],
+  );
+  return row!.used;
 }
 
 /** Gives units back after a delete, in the delete's transaction. */
