@@ -54,11 +54,13 @@ interface NewMemory {
   metadata: Record<string, unknown> | null;
   embedding: number[] | null;
   expiresAt: Date | null;
-  idempotencyKey: string | null;
+  /** The key, and the field that carried it (for the error when it is reused with another input). */
+  idempotency: { key: string; field: string } | null;
 }
 
 /** `field` names an input's field as the client sent it: `content`, or `inputs[3].content` in a batch. */
 function normalize(input: StoreMemoryInput, dim: number, field: (name: string) => string): NewMemory {
+  const key = valid.idempotencyKey(input.idempotencyKey, field('idempotencyKey'));
   return {
     agent: valid.agentName(input.agent ?? valid.DEFAULT_AGENT, field('agent')),
     content: valid.content(input.content, field('content')),
@@ -67,7 +69,7 @@ function normalize(input: StoreMemoryInput, dim: number, field: (name: string) =
     metadata: valid.metadata(input.metadata, field('metadata')),
     embedding: valid.embedding(input.embedding, dim, field('embedding')),
     expiresAt: valid.futureDate(input.expiresAt, field('expiresAt')),
-    idempotencyKey: valid.idempotencyKey(input.idempotencyKey, field('idempotencyKey')),
+    idempotency: key === null ? null : { key, field: field('idempotencyKey') },
   };
 }
 
@@ -103,9 +105,9 @@ async function storeInTransaction(tx: EntityManager, deps: StoreDeps, items: New
   const order = items.map((_, i) => i).sort((a, b) => compareStoreOrder(items[a]!, items[b]!));
   for (const i of order) {
     const item = items[i]!;
-    const key = item.idempotencyKey && { key: item.idempotencyKey, hash: requestHash(item) };
+    const key = item.idempotency && { ...item.idempotency, hash: requestHash(item) };
     if (key) {
-      const replay = await claimIdempotencyKey(tx, userId, key.key, key.hash);
+      const replay = await claimIdempotencyKey(tx, userId, key);
       if (replay) {
         results[i] = replay;
         continue;
@@ -177,7 +179,7 @@ async function upsertMemory(
 
 /** Every field of the normalized input: a retry must be the same request to get the first answer. */
 function requestHash(item: NewMemory): string {
-  const { idempotencyKey: _key, expiresAt, ...rest } = item;
+  const { idempotency: _key, expiresAt, ...rest } = item;
   return sha256Hex(canonicalJson({ ...rest, expiresAt: expiresAt?.toISOString() ?? null }));
 }
 
@@ -197,7 +199,7 @@ function canonicalJson(value: unknown): string {
  * The same key with a different input is refused; a first result that is gone (forgotten, expired)
  * is stored again under the key.
  */
-async function claimIdempotencyKey(tx: EntityManager, userId: string, key: string, hash: string): Promise<StoredMemory | null> {
+async function claimIdempotencyKey(tx: EntityManager, userId: string, { key, hash, field }: { key: string; hash: string; field: string }): Promise<StoredMemory | null> {
   const claimed = await tx.execute(
     `insert into memory_idempotency_keys as k (user_id, key, request_hash) values (?, ?, ?)
      on conflict (user_id, key) do update set request_hash = excluded.request_hash, memory_id = null, deduped = false, created_at = now()
@@ -214,7 +216,7 @@ async function claimIdempotencyKey(tx: EntityManager, userId: string, key: strin
      where k.user_id = ? and k.key = ?`,
     [userId, key],
   );
-  if (first!.request_hash !== hash) throw badInput('idempotencyKey', 'This idempotency key was used for a different store in the last 24 hours');
+  if (first!.request_hash !== hash) throw badInput(field, 'This idempotency key was used for a different store in the last 24 hours');
   if (first!.id === null || first!.agent === null) return null;
   return { memory: toMemoryView(tx, first as MemoryRow, first!.agent), deduped: first!.deduped };
 }
