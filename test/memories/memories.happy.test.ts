@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoriesDocument, MemoryDocument, StoreMemoriesDocument, StoreMemoryDocument } from '../../sdk/index.js';
+import { MemoriesDocument, MemoryDocument, type MemoriesQuery, StoreMemoriesDocument, StoreMemoryDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
 import { grantTier, registerUser, type TestUser } from '../support/accounts.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -20,7 +20,7 @@ async function allPages(user: TestUser, first: number, agent?: string): Promise<
   const seen: string[] = [];
   let after: string | null = null;
   for (;;) {
-    const { memories } = await user.client.request(MemoriesDocument, { first, after, agent });
+    const { memories }: MemoriesQuery = await user.client.request(MemoriesDocument, { first, after, agent });
     seen.push(...memories.edges.map((e) => e.node.content));
     if (!memories.pageInfo.hasNextPage) return seen;
     after = memories.pageInfo.endCursor;
