@@ -3,7 +3,7 @@ import { badInput } from '../errors.js';
 import type { SemanticSearch } from './embeddings.js';
 import * as valid from './memory-input.js';
 import { MEMORY_COLUMNS, NOT_EXPIRED, placeholders, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
-import { orbitSql, SCORE_WEIGHTS, SEMANTIC_SIMILARITY_FLOOR } from './scoring.js';
+import { orbitSql, RELEVANCE_WEIGHTS, SCORE_WEIGHTS, SEMANTIC_SIMILARITY_FLOOR } from './scoring.js';
 import type { UsageMeter } from './usage.js';
 import type { Warn } from './warnings.js';
 
@@ -121,7 +121,8 @@ function filterSql(r: RecallRequest): { sql: string; params: unknown[] } {
  * - lexical: `ts_rank_cd` with every lexeme weighted 1, normalized by rank/(rank+1) into 0–1; only
  *   memories matching `websearch_to_tsquery('simple', query)` are candidates.
  * - semantic: cosine similarity of the nearest neighbours, rescaled from SEMANTIC_SIMILARITY_FLOOR to 1.
- * - relevance = 1 − (1 − lexical)(1 − semantic); score = relevance and orbit blended (scoring.ts).
+ * - relevance = lexical, or the weighted mean of lexical and semantic with a query vector;
+ *   score = relevance and orbit blended (scoring.ts).
  * Only relevance > 0 is a hit. The returned memories' recall count and time are bumped in the same statement.
  */
 export function recallQuery(r: RecallRequest): { sql: string; params: unknown[] } {
@@ -143,7 +144,8 @@ export function recallQuery(r: RecallRequest): { sql: string; params: unknown[] 
      order by m.embedding <=> ?::vector
      limit ${SEMANTIC_CANDIDATES})`;
     params.push(vector, ...filter.params, vector);
-    fused = 'select id, 1 - (1 - max(lexical)) * (1 - max(semantic)) as relevance, max(orbit) as orbit from candidates group by id';
+    fused = `select id, ${RELEVANCE_WEIGHTS.lexical} * max(lexical) + ${RELEVANCE_WEIGHTS.semantic} * max(semantic) as relevance, max(orbit) as orbit
+      from candidates group by id`;
   }
   params.push(r.limit);
   const sql = `

@@ -8,7 +8,8 @@ import { Zone } from '../entities/enums.js';
  *   recency    = 0.5 ^ (days since last recall, or since creation, / 30)
  *   frequency  = recallCount / (recallCount + 5)
  *   orbit      = 0.5 · importance + 0.3 · recency + 0.2 · frequency
- *   relevance  = 1 − (1 − lexical) · (1 − semantic)
+ *   relevance  = lexical                              (no query vector)
+ *              = 0.5 · lexical + 0.5 · semantic      (with a query vector)
  *   score      = 0.7 · relevance + 0.3 · orbit
  */
 
@@ -17,6 +18,8 @@ export const RECENCY_HALF_LIFE_DAYS = 30;
 export const FREQUENCY_HALF_COUNT = 5;
 export const ORBIT_WEIGHTS = { importance: 0.5, recency: 0.3, frequency: 0.2 } as const;
 export const SCORE_WEIGHTS = { relevance: 0.7, orbit: 0.3 } as const;
+/** An average, not a probabilistic OR: an exact paraphrase (semantic 1) must not hide whether the words match too. */
+export const RELEVANCE_WEIGHTS = { lexical: 0.5, semantic: 0.5 } as const;
 
 /**
  * Cosine similarity at which an embedding counts as no match at all: unrelated texts from real

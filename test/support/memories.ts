@@ -1,3 +1,6 @@
+import { inject } from 'vitest';
+import { databaseMode } from './database.js';
+import { withAdmin } from './global-setup.js';
 import type { TestServer } from './server.js';
 
 type Sql = Pick<TestServer, 'sql'>['sql'];
@@ -31,3 +34,12 @@ export async function seedMemories(sql: Sql, userId: string, count: number, labe
     [userId, count],
   );
 }
+
+/** Whether this run's database can do vector search: the embedded one always can; a server needs pgvector installed. */
+export async function pgvectorAvailable(): Promise<boolean> {
+  if (databaseMode() === 'embedded') return true;
+  return withAdmin(inject('postgresUrl'), async (client) => ((await client.query(`select 1 from pg_available_extensions where name = 'vector'`)).rowCount ?? 0) > 0);
+}
+
+export const PGVECTOR_SKIP_REASON = 'needs pgvector: the embedded database has it, the PostgreSQL at DATABASE_URL does not';
+export const NO_PGVECTOR_SKIP_REASON = 'needs a database without pgvector (set DATABASE_URL to a PostgreSQL without it); the embedded database always has it';
