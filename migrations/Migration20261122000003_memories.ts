@@ -47,6 +47,15 @@ export class Migration20261122000003_memories extends Migration {
     this.addSql(`create index memories_agent_created_idx on memories (agent_id, created_at desc, id desc)`);
     this.addSql(`create index memories_expires_idx on memories (expires_at) where expires_at is not null`);
 
+    // A store inserts its memory and counts it in one statement; when the quota refuses, the statement
+    // calls this to abort itself, insert included (src/services/quota.ts QUOTA_REFUSED_SQLSTATE).
+    this.addSql(`
+      create function refuse_over_quota(resource text) returns boolean language plpgsql volatile as $$
+      begin
+        raise exception 'quota exceeded: %', resource using errcode = 'QX001';
+      end
+      $$`);
+
     // A store's idempotency key: claimed by the first request, answered from here for 24 hours.
     this.addSql(`
       create table memory_idempotency_keys (
@@ -64,6 +73,7 @@ export class Migration20261122000003_memories extends Migration {
   override down(): void {
     this.addSql('drop table memory_idempotency_keys');
     this.addSql('drop table memories');
+    this.addSql('drop function refuse_over_quota(text)');
     this.addSql(`delete from quota_counters where resource in ('AGENTS', 'MEMORIES')`);
     this.addSql('drop table agents');
   }

@@ -6,7 +6,8 @@ import { agentIdForStore } from './agents.js';
 import type { SemanticSearch } from './embeddings.js';
 import * as valid from './memory-input.js';
 import { MEMORY_COLUMNS, NOT_EXPIRED, placeholders, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
-import { releaseQuota, reserveQuota, type QuotaCheck } from './quota.js';
+import { limitFor } from './plans.js';
+import { isQuotaRefusal, quotaRefusal, releaseQuota, takeQuotaSql, type QuotaCheck } from './quota.js';
 import { sha256Hex } from './secrets.js';
 import type { UsageMeter } from './usage.js';
 import type { Warn } from './warnings.js';
@@ -91,16 +92,32 @@ async function store(deps: StoreDeps, items: NewMemory[]): Promise<StoredMemory[
     items.map((item) => item.embedding),
     deps.warn,
   );
-  const stored = await deps.em.transactional((tx) => storeInTransaction(tx, deps, items, vectors));
+  let stored: StoredMemory[];
+  try {
+    stored =
+      (items.length === 1 && !items[0]!.idempotency && (await storeAlone(deps, items[0]!, vectors[0] ?? null))) ||
+      (await deps.em.transactional((tx) => storeInTransaction(tx, deps, items, vectors)));
+  } catch (err) {
+    if (isQuotaRefusal(err)) throw await quotaRefusal(deps.em, deps.userId, QuotaResource.MEMORIES, deps.quota);
+    throw err;
+  }
   deps.usage.record(deps.userId, { stores: items.length });
   return stored;
 }
 
+/**
+ * The common store (one memory, existing agent, no idempotency key) is a single statement, atomic
+ * on its own: no transaction round trips, and the user's counter row stays locked only while the
+ * statement commits (its flush is what bounds one user's store rate). Null when it needs the full path.
+ */
+async function storeAlone(deps: StoreDeps, item: NewMemory, vector: number[] | null): Promise<StoredMemory[] | null> {
+  const row = await storeItem(deps.em, deps, item, vector);
+  return row ? [{ memory: toMemoryView(deps.em, row, item.agent), deduped: !row.inserted }] : null;
+}
+
 async function storeInTransaction(tx: EntityManager, deps: StoreDeps, items: NewMemory[], vectors: (number[] | null)[]): Promise<StoredMemory[]> {
-  const { userId, quota } = deps;
+  const { userId } = deps;
   const results: StoredMemory[] = new Array(items.length);
-  const agentIds = new Map<string, string>();
-  let added = 0;
   // Rows are locked in one fixed order (agent, then content), so two batches never deadlock.
   const order = items.map((_, i) => i).sort((a, b) => compareStoreOrder(items[a]!, items[b]!));
   for (const i of order) {
@@ -113,15 +130,14 @@ async function storeInTransaction(tx: EntityManager, deps: StoreDeps, items: New
         continue;
       }
     }
-    let agentId = agentIds.get(item.agent);
-    if (!agentId) agentIds.set(item.agent, (agentId = await agentIdForStore(tx, userId, item.agent, quota)));
-    const { row, inserted } = await upsertMemory(tx, userId, agentId, item, vectors[i] ?? null);
-    if (inserted) added++;
-    if (key) await recordIdempotentResult(tx, userId, key.key, row.id, !inserted);
-    results[i] = { memory: toMemoryView(tx, row, item.agent), deduped: !inserted };
+    let row = await storeItem(tx, deps, item, vectors[i] ?? null);
+    if (!row) {
+      await prepareAgentAndContent(tx, deps, item);
+      row = (await storeItem(tx, deps, item, vectors[i] ?? null))!;
+    }
+    if (key) await recordIdempotentResult(tx, userId, key.key, row.id, !row.inserted);
+    results[i] = { memory: toMemoryView(tx, row, item.agent), deduped: !row.inserted };
   }
-  // One reservation for the batch: if the new memories do not all fit, none is stored.
-  if (added > 0) await reserveQuota(tx, userId, QuotaResource.MEMORIES, added, quota);
   return results;
 }
 
@@ -132,49 +148,56 @@ const compareStoreOrder = (a: NewMemory, b: NewMemory) =>
 const LATER_EXPIRY = `case when m.expires_at is null or excluded.expires_at is null then null else greatest(m.expires_at, excluded.expires_at) end`;
 
 /**
- * Inserts the memory, or (identical trimmed content in the same agent) raises the existing one's
- * importance to the larger of the two and keeps the later expiry. An existing copy that has expired
- * but is not swept yet is replaced by the new memory.
+ * One statement: finds the agent, inserts the memory or (identical trimmed content in the same
+ * agent) raises the existing one's importance to the larger of the two and keeps the later expiry,
+ * and counts a new memory against the MEMORIES quota; over the cap it aborts itself, insert
+ * included (a quota refusal error). No row when the agent does not exist yet or the identical copy
+ * has expired; `prepareAgentAndContent` fixes both.
  */
-async function upsertMemory(
-  tx: EntityManager,
-  userId: string,
-  agentId: string,
-  item: NewMemory,
-  vector: number[] | null,
-): Promise<{ row: MemoryRow; inserted: boolean }> {
+async function storeItem(em: EntityManager, deps: StoreDeps, item: NewMemory, vector: number[] | null): Promise<(MemoryRow & { inserted: boolean }) | undefined> {
   const withVector = vector !== null;
+  const limit = limitFor(deps.quota.entitlement.limits, QuotaResource.MEMORIES);
   const sql = `
-    insert into memories as m (id, user_id, agent_id, content, importance, tags, metadata, expires_at${withVector ? ', embedding' : ''})
-    values (?, ?, ?, ?, ?, array[${placeholders(item.tags)}]::text[], ?::jsonb, ?::timestamptz${withVector ? ', ?::vector' : ''})
-    on conflict (agent_id, md5(content)) do update set
-      importance = greatest(m.importance, excluded.importance),
-      expires_at = ${LATER_EXPIRY},
-      ${withVector ? 'embedding = coalesce(m.embedding, excluded.embedding),' : ''}
-      updated_at = case when excluded.importance > m.importance or ${LATER_EXPIRY} is distinct from m.expires_at then now() else m.updated_at end
-    where ${NOT_EXPIRED}
-    returning ${MEMORY_COLUMNS}, (m.xmax = 0) as inserted`;
+    with agent as (select id from agents where user_id = ? and name = ? for key share),
+    stored as (
+      insert into memories as m (id, user_id, agent_id, content, importance, tags, metadata, expires_at${withVector ? ', embedding' : ''})
+      select ?, ?, agent.id, ?, ?, array[${placeholders(item.tags)}]::text[], ?::jsonb, ?::timestamptz${withVector ? ', ?::vector' : ''} from agent
+      on conflict (agent_id, md5(content)) do update set
+        importance = greatest(m.importance, excluded.importance),
+        expires_at = ${LATER_EXPIRY},
+        ${withVector ? 'embedding = coalesce(m.embedding, excluded.embedding),' : ''}
+        updated_at = case when excluded.importance > m.importance or ${LATER_EXPIRY} is distinct from m.expires_at then now() else m.updated_at end
+      where ${NOT_EXPIRED}
+      returning ${MEMORY_COLUMNS}, (m.xmax = 0) as inserted
+    ),
+    counted as (${takeQuotaSql(`select ?::uuid, '${QuotaResource.MEMORIES}', 1 from stored where stored.inserted`, limit)})
+    select stored.* from stored
+    where case when stored.inserted and not exists (select 1 from counted) then refuse_over_quota('${QuotaResource.MEMORIES}') else true end`;
   const params = [
+    deps.userId,
+    item.agent,
     randomUUID(),
-    userId,
-    agentId,
+    deps.userId,
     item.content,
     item.importance,
     ...item.tags,
     item.metadata === null ? null : JSON.stringify(item.metadata),
     item.expiresAt,
     ...(withVector ? [valid.vectorLiteral(vector)] : []),
+    deps.userId,
   ];
-  const [row] = await tx.execute<(MemoryRow & { inserted: boolean })[]>(sql, params);
-  if (row) return { row, inserted: row.inserted };
+  const [row] = await em.execute<(MemoryRow & { inserted: boolean })[]>(sql, params);
+  return row;
+}
 
+/** Creates the agent when it is new (under the AGENTS quota) and deletes an expired identical copy, so `storeItem` can store. */
+async function prepareAgentAndContent(tx: EntityManager, deps: StoreDeps, item: NewMemory): Promise<void> {
+  const agentId = await agentIdForStore(tx, deps.userId, item.agent, deps.quota);
   const expired = await tx.execute(
     `delete from memories m where m.agent_id = ? and md5(m.content) = md5(?) and not ${NOT_EXPIRED} returning m.id`,
     [agentId, item.content],
   );
-  await releaseQuota(tx, userId, QuotaResource.MEMORIES, expired.length);
-  const [fresh] = await tx.execute<MemoryRow[]>(sql, params);
-  return { row: fresh!, inserted: true };
+  await releaseQuota(tx, deps.userId, QuotaResource.MEMORIES, expired.length);
 }
 
 /** Every field of the normalized input: a retry must be the same request to get the first answer. */

@@ -150,7 +150,7 @@ export function recallQuery(r: RecallRequest): { sql: string; params: unknown[] 
   params.push(r.limit);
   const sql = `
     with query as (select websearch_to_tsquery('simple', ?) as q),
-    candidates as (${candidates}),
+    candidates as materialized (${candidates}),
     fused as (${fused}),
     ranked as (
       select id, relevance, ${SCORE_WEIGHTS.relevance} * relevance + ${SCORE_WEIGHTS.orbit} * orbit as score

@@ -29,8 +29,9 @@ export const SEMANTIC_SIMILARITY_FLOOR = 0.3;
 
 /** The orbit score of the memory row `m` at the statement's `now()`, as a float8 SQL expression. */
 export function orbitSql(m: string): string {
-  const ageDays = `extract(epoch from (now() - coalesce(${m}.last_recalled_at, ${m}.created_at))) / 86400.0`;
-  const recency = `power(0.5, greatest(${ageDays}, 0) / ${RECENCY_HALF_LIFE_DAYS})`;
+  // float8 throughout: extract() yields numeric, whose power() is many times slower.
+  const ageDays = `extract(epoch from (now() - coalesce(${m}.last_recalled_at, ${m}.created_at)))::float8 / 86400`;
+  const recency = `power(0.5::float8, greatest(${ageDays}, 0) / ${RECENCY_HALF_LIFE_DAYS})`;
   const frequency = `(${m}.recall_count::float8 / (${m}.recall_count + ${FREQUENCY_HALF_COUNT}))`;
   return `(${ORBIT_WEIGHTS.importance} * ${m}.importance + ${ORBIT_WEIGHTS.recency} * ${recency} + ${ORBIT_WEIGHTS.frequency} * ${frequency})::float8`;
 }

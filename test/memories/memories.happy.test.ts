@@ -97,9 +97,9 @@ describe('memories', () => {
 
   it('filters by agent, and an agent without memories (or unknown) lists nothing', async () => {
     const user = await proUser();
-    await user.client.request(StoreMemoriesDocument, {
-      inputs: [{ content: 'w1', agent: 'work' }, { content: 'h1', agent: 'home' }, { content: 'w2', agent: 'work' }],
-    });
+    for (const input of [{ content: 'w1', agent: 'work' }, { content: 'h1', agent: 'home' }, { content: 'w2', agent: 'work' }]) {
+      await user.client.request(StoreMemoryDocument, { input });
+    }
     expect(await allPages(user, 1, 'work')).toEqual(['w2', 'w1']);
     const { memories } = await user.client.request(MemoriesDocument, { agent: 'nobody' });
     expect(memories).toEqual({ edges: [], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 0 });
