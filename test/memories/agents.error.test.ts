@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadUserInputError, CreateAgentDocument, DeleteAgentDocument, NotFoundError, QuotaExceededError } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { grantTier, registerUser, type TestUser } from '../support/accounts.js';
+import { registerUser, registerUserWithTier, type TestUser } from '../support/accounts.js';
 import { counter, rowCount } from '../support/memories.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -9,8 +9,7 @@ let server: TestServer;
 let pro: TestUser;
 beforeAll(async () => {
   server = await startTestServer();
-  pro = await registerUser(server);
-  await grantTier(server, pro.id, Tier.PRO);
+  pro = await registerUserWithTier(server, Tier.PRO);
 });
 afterAll(() => server?.close());
 

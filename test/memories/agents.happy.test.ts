@@ -2,7 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AgentsDocument, CreateAgentDocument, DeleteAgentDocument, MemoriesDocument, StoreMemoriesDocument, StoreMemoryDocument, UsageDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { grantTier, registerUser } from '../support/accounts.js';
+import { registerUser, registerUserWithTier } from '../support/accounts.js';
 import { counter, rowCount } from '../support/memories.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -23,8 +23,7 @@ describe('agents', () => {
   });
 
   it('createAgent adds an agent under the AGENTS quota; names are case-sensitive', async () => {
-    const user = await registerUser(server);
-    await grantTier(server, user.id, Tier.PRO);
+    const user = await registerUserWithTier(server, Tier.PRO);
     const { createAgent } = await user.client.request(CreateAgentDocument, { name: 'Research.bot_2-x' });
     expect(createAgent).toMatchObject({ name: 'Research.bot_2-x', memoryCount: 0 });
     await user.client.request(CreateAgentDocument, { name: 'research.bot_2-x' });
@@ -34,8 +33,7 @@ describe('agents', () => {
   });
 
   it('counts each agent\'s live memories with one batched query for all agents (no N+1)', async () => {
-    const user = await registerUser(server);
-    await grantTier(server, user.id, Tier.PRO);
+    const user = await registerUserWithTier(server, Tier.PRO);
     const inputs = ['a', 'b', 'c', 'd'].flatMap((agent, i) => Array.from({ length: i + 1 }, (_, j) => ({ agent, content: `${agent} memory ${j}` })));
     await user.client.request(StoreMemoriesDocument, { inputs });
     const expired = (await user.client.request(StoreMemoryDocument, { input: { agent: 'd', content: 'gone soon' } })).storeMemory.memory;
@@ -59,8 +57,7 @@ describe('agents', () => {
   });
 
   it('deleteAgent deletes the agent and its memories and gives both quotas back at once', async () => {
-    const user = await registerUser(server);
-    await grantTier(server, user.id, Tier.PRO);
+    const user = await registerUserWithTier(server, Tier.PRO);
     await user.client.request(StoreMemoriesDocument, { inputs: [{ agent: 'tmp', content: 'one' }, { agent: 'tmp', content: 'two' }, { content: 'kept' }] });
     expect((await user.client.request(DeleteAgentDocument, { name: 'tmp' })).deleteAgent).toBe(true);
     const { agents } = await user.client.request(AgentsDocument);
@@ -80,8 +77,7 @@ describe('agents', () => {
   });
 
   it('a deleted agent can be used again: storing into its name creates it afresh', async () => {
-    const user = await registerUser(server);
-    await grantTier(server, user.id, Tier.PRO);
+    const user = await registerUserWithTier(server, Tier.PRO);
     await user.client.request(StoreMemoryDocument, { input: { agent: 'again', content: 'old' } });
     await user.client.request(DeleteAgentDocument, { name: 'again' });
     const { storeMemory } = await user.client.request(StoreMemoryDocument, { input: { agent: 'again', content: 'old' } });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentsDocument, CreateAgentDocument, DeleteAgentDocument, MemoriesDocument, NotFoundError, StoreMemoryDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { grantTier, registerUser, type TestUser } from '../support/accounts.js';
+import { registerUserWithTier, type TestUser } from '../support/accounts.js';
 import { counter } from '../support/memories.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -10,9 +10,7 @@ let alice: TestUser;
 let bob: TestUser;
 beforeAll(async () => {
   server = await startTestServer();
-  [alice, bob] = await Promise.all([registerUser(server), registerUser(server)]);
-  await grantTier(server, alice.id, Tier.PRO);
-  await grantTier(server, bob.id, Tier.PRO);
+  [alice, bob] = await Promise.all([registerUserWithTier(server, Tier.PRO), registerUserWithTier(server, Tier.PRO)]);
   await alice.client.request(StoreMemoryDocument, { input: { agent: 'secret-project', content: 'Launch date is March 3' } });
   await alice.client.request(StoreMemoryDocument, { input: { content: 'Alice default memory' } });
 });

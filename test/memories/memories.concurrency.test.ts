@@ -67,28 +67,18 @@ function concurrencyTests(label: string, setup: () => Promise<Setup>) {
       expect(await counter(env.sql, user.id, 'MEMORIES')).toBe(5_000);
     });
 
-    it('50 concurrent createAgent calls by a PRO account with room for 4 create exactly 4', async () => {
+    it.each<[string, (client: StellarClient, i: number) => Promise<unknown>, number]>([
+      ['createAgent calls', (client, i) => client.request(CreateAgentDocument, { name: `agent-${i}` }), 0],
+      ['stores into new agents', (client, i) => client.request(StoreMemoryDocument, { input: { content: 'hello', agent: `bot-${i}` } }), 4],
+    ])('50 concurrent %s by a PRO account with room for 4 more agents create exactly 4', async (_label, call, memories) => {
       env ??= await setup();
       const user = await env.register();
       await grantTier(env, user.id, Tier.PRO);
-      const results = await settle(50, env.clientsFor(user), (client, i) => client.request(CreateAgentDocument, { name: `agent-${i}` }));
-      const { stored, reasons } = outcomes(results);
+      const { stored, reasons } = outcomes(await settle(50, env.clientsFor(user), call));
       expect(stored).toBe(4);
-      for (const reason of reasons) expect(reason).toBeInstanceOf(QuotaExceededError);
-      expect(await rowCount(env.sql, user.id, 'agents')).toBe(5);
-      expect(await counter(env.sql, user.id, 'AGENTS')).toBe(5);
-    });
-
-    it('50 concurrent stores into new agents by a PRO account with room for 4 agents create exactly 4', async () => {
-      env ??= await setup();
-      const user = await env.register();
-      await grantTier(env, user.id, Tier.PRO);
-      const results = await settle(50, env.clientsFor(user), (client, i) => client.request(StoreMemoryDocument, { input: { content: 'hello', agent: `bot-${i}` } }));
-      const { stored, reasons } = outcomes(results);
-      expect(stored).toBe(4);
-      for (const reason of reasons) expect((reason as QuotaExceededError).resource).toBe('AGENTS');
+      for (const reason of reasons) expect([reason instanceof QuotaExceededError, (reason as QuotaExceededError).resource]).toEqual([true, 'AGENTS']);
       expect([await rowCount(env.sql, user.id, 'agents'), await counter(env.sql, user.id, 'AGENTS')]).toEqual([5, 5]);
-      expect([await rowCount(env.sql, user.id, 'memories'), await counter(env.sql, user.id, 'MEMORIES')]).toEqual([4, 4]);
+      expect([await rowCount(env.sql, user.id, 'memories'), await counter(env.sql, user.id, 'MEMORIES')]).toEqual([memories, memories]);
     });
 
     it('20 concurrent stores of identical content leave one memory: one store, the rest deduped', async () => {

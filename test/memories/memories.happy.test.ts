@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoriesDocument, MemoryDocument, type MemoriesQuery, StoreMemoriesDocument, StoreMemoryDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { grantTier, registerUser, type TestUser } from '../support/accounts.js';
+import { registerUser, registerUserWithTier, type TestUser } from '../support/accounts.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -10,11 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-async function proUser(): Promise<TestUser> {
-  const user = await registerUser(server);
-  await grantTier(server, user.id, Tier.PRO);
-  return user;
-}
+const proUser = () => registerUserWithTier(server, Tier.PRO);
 
 async function allPages(user: TestUser, first: number, agent?: string): Promise<string[]> {
   const seen: string[] = [];

@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadUserInputError, RecallMemoriesDocument, UnauthenticatedError, type RecallInput } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { grantTier, registerUser, type TestUser } from '../support/accounts.js';
+import { registerUserWithTier, type TestUser } from '../support/accounts.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
 let user: TestUser;
 beforeAll(async () => {
   server = await startTestServer({ env: { EMBEDDINGS_DIM: '4' } });
-  user = await registerUser(server);
-  await grantTier(server, user.id, Tier.PRO);
+  user = await registerUserWithTier(server, Tier.PRO);
 });
 afterAll(() => server?.close());
 

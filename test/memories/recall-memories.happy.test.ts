@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryDocument, RecallMemoriesDocument, StoreMemoriesDocument, StoreMemoryDocument, UsageDocument, type RecallInput } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { grantTier, registerUser, type TestUser } from '../support/accounts.js';
+import { registerUserWithTier, type TestUser } from '../support/accounts.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -10,11 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-async function proUser(): Promise<TestUser> {
-  const user = await registerUser(server);
-  await grantTier(server, user.id, Tier.PRO);
-  return user;
-}
+const proUser = () => registerUserWithTier(server, Tier.PRO);
 
 const recall = async (user: TestUser, input: RecallInput) => (await user.client.request(RecallMemoriesDocument, { input })).recallMemories;
 const contents = async (user: TestUser, input: RecallInput) => (await recall(user, input)).map((hit) => hit.memory.content);

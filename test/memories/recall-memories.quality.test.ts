@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecallMemoriesDocument, StoreMemoriesDocument, type RecallInput } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { grantTier, registerUser, type TestUser } from '../support/accounts.js';
+import { registerUserWithTier, type TestUser } from '../support/accounts.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { AGENTS, COMMON, recallFixture, TAGS, TOPICS, wordsOf, type FixtureMemory } from './recall-fixture.js';
 
@@ -10,8 +10,7 @@ let server: TestServer;
 let user: TestUser;
 beforeAll(async () => {
   server = await startTestServer();
-  user = await registerUser(server);
-  await grantTier(server, user.id, Tier.TEAM);
+  user = await registerUserWithTier(server, Tier.TEAM);
   for (let start = 0; start < memories.length; start += 100) {
     await user.client.request(StoreMemoriesDocument, { inputs: memories.slice(start, start + 100) });
   }

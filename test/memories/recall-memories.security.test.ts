@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryDocument, RecallMemoriesDocument, StoreMemoriesDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { grantTier, registerUser, type TestUser } from '../support/accounts.js';
+import { registerUser, registerUserWithTier, type TestUser } from '../support/accounts.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -10,8 +10,7 @@ let bob: TestUser;
 let aliceIds: string[];
 beforeAll(async () => {
   server = await startTestServer();
-  [alice, bob] = await Promise.all([registerUser(server), registerUser(server)]);
-  await grantTier(server, alice.id, Tier.PRO);
+  [alice, bob] = await Promise.all([registerUserWithTier(server, Tier.PRO), registerUser(server)]);
   const { storeMemories } = await alice.client.request(StoreMemoriesDocument, {
     inputs: [
       { content: 'Alice bank PIN is 9931', agent: 'vault', tags: ['secret'], metadata: { owner: 'alice' }, importance: 1 },

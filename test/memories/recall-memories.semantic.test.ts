@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RecallMemoriesDocument, StoreMemoriesDocument, StoreMemoryDocument, type RecallInput } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
 import { embedText, startFakeEmbeddings, type FakeEmbeddings } from '../fakes/embeddings.js';
-import { grantTier, registerUser, type TestUser } from '../support/accounts.js';
+import { registerUserWithTier, type TestUser } from '../support/accounts.js';
 import { NO_PGVECTOR_SKIP_REASON, PGVECTOR_SKIP_REASON, pgvectorAvailable } from '../support/memories.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -24,11 +24,7 @@ afterAll(async () => {
 });
 beforeEach(() => fake.reset());
 
-async function proUser(): Promise<TestUser> {
-  const user = await registerUser(server);
-  await grantTier(server, user.id, Tier.PRO);
-  return user;
-}
+const proUser = () => registerUserWithTier(server, Tier.PRO);
 
 const recall = async (user: TestUser, input: RecallInput) => {
   const response = await user.client.raw(RecallMemoriesDocument, { input });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadUserInputError, QuotaExceededError, StoreMemoriesDocument, StoreMemoryDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { grantTier, registerUser } from '../support/accounts.js';
+import { registerUser, registerUserWithTier } from '../support/accounts.js';
 import { counter, rowCount, seedMemories } from '../support/memories.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -50,8 +50,7 @@ describe('storeMemories errors: all or nothing', () => {
   });
 
   it('rolls back the new agent of a batch that fails on its memory quota', async () => {
-    const user = await registerUser(server);
-    await grantTier(server, user.id, Tier.PRO);
+    const user = await registerUserWithTier(server, Tier.PRO);
     await seedMemories(server.sql, user.id, 50_000 - 1);
     const error = await user.client
       .request(StoreMemoriesDocument, { inputs: [{ content: 'a', agent: 'fresh' }, { content: 'b', agent: 'fresh' }] })

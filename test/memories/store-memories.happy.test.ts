@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreMemoriesDocument, StoreMemoryDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { grantTier, registerUser } from '../support/accounts.js';
+import { registerUser, registerUserWithTier } from '../support/accounts.js';
 import { counter, rowCount, seedMemories } from '../support/memories.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -13,8 +13,7 @@ afterAll(() => server?.close());
 
 describe('storeMemories', () => {
   it('stores a batch across agents in one call and answers in input order', async () => {
-    const user = await registerUser(server);
-    await grantTier(server, user.id, Tier.PRO);
+    const user = await registerUserWithTier(server, Tier.PRO);
     const inputs = [
       { content: 'zebra crossing near the office' },
       { content: 'Alpha release on Monday', agent: 'work' },

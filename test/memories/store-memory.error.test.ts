@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadUserInputError, QuotaExceededError, StoreMemoryDocument, UnauthenticatedError, type StoreMemoryInput } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { grantTier, registerUser, type TestUser } from '../support/accounts.js';
+import { registerUser, registerUserWithTier, type TestUser } from '../support/accounts.js';
 import { counter, rowCount, seedMemories } from '../support/memories.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -10,8 +10,7 @@ let server: TestServer;
 let user: TestUser;
 beforeAll(async () => {
   server = await startTestServer({ env: { EMBEDDINGS_DIM: String(DIM) } });
-  user = await registerUser(server);
-  await grantTier(server, user.id, Tier.PRO);
+  user = await registerUserWithTier(server, Tier.PRO);
 });
 afterAll(() => server?.close());
 

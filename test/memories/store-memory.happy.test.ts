@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentsDocument, MemoryDocument, StoreMemoryDocument, UsageDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { grantTier, registerUser } from '../support/accounts.js';
+import { registerUser, registerUserWithTier } from '../support/accounts.js';
 import { counter, rowCount } from '../support/memories.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -97,8 +97,7 @@ describe('storeMemory', () => {
   });
 
   it('stores the same content in two agents separately, creating an unknown agent on first use', async () => {
-    const user = await registerUser(server);
-    await grantTier(server, user.id, Tier.PRO);
+    const user = await registerUserWithTier(server, Tier.PRO);
     const a = (await user.client.request(StoreMemoryDocument, { input: { content: 'Likes jazz' } })).storeMemory;
     const b = (await user.client.request(StoreMemoryDocument, { input: { content: 'Likes jazz', agent: 'music-bot' } })).storeMemory;
     expect(b).toMatchObject({ deduped: false, memory: { agent: 'music-bot' } });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentsDocument, MemoryDocument, QuotaExceededError, StoreMemoryDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { grantTier, registerUser, type TestUser } from '../support/accounts.js';
+import { registerUser, registerUserWithTier, type TestUser } from '../support/accounts.js';
 import { counter, rowCount } from '../support/memories.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -10,8 +10,7 @@ let alice: TestUser;
 let bob: TestUser;
 beforeAll(async () => {
   server = await startTestServer();
-  [alice, bob] = await Promise.all([registerUser(server), registerUser(server)]);
-  await grantTier(server, alice.id, Tier.PRO);
+  [alice, bob] = await Promise.all([registerUserWithTier(server, Tier.PRO), registerUser(server)]);
 });
 afterAll(() => server?.close());
 
