@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
+import type { Logger } from 'pino';
 import { registerGraphQL } from './graphql/server.js';
 import { healthRoutes } from './http/health.js';
+import { lazyChildLogger } from './logger.js';
 import type { Runtime } from './runtime.js';
 import { buildGraphQLSchema } from './schema/build.js';
 
@@ -22,6 +24,10 @@ class AccessLog extends LogController {
     if (error) request.log.error({ ...line, err: error }, 'request failed');
     else request.log.info(line, 'request completed');
   }
+
+  override routeNotFound(request: FastifyRequest): void {
+    request.log.info({ method: request.method, path: request.url.split('?')[0] }, 'route not found');
+  }
 }
 
 /**
@@ -33,6 +39,7 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
   const app = Fastify({
     loggerInstance: rt.logger as FastifyBaseLogger,
     logController: new AccessLog(),
+    childLoggerFactory: (logger, bindings, options) => lazyChildLogger(logger as unknown as Logger, bindings, options) as unknown as FastifyBaseLogger,
     // A caller's (or proxy's) X-Request-Id is kept when it is sane; otherwise a fresh one.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
