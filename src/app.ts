@@ -5,11 +5,19 @@ import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { registerGraphQL } from './graphql/server.js';
 import { healthRoutes } from './http/health.js';
+import { metricsRoutes } from './http/metrics.js';
 import { lazyChildLogger } from './logger.js';
 import type { Runtime } from './runtime.js';
 import { buildGraphQLSchema } from './schema/build.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Time since the last new connection or request: shutdown waits for a quiet moment before closing. */
+    msSinceLastActivity(): number;
+  }
+}
 
 /** One line per request when it completes, without the query string (it may carry GraphQL variables). */
 class AccessLog extends LogController {
@@ -36,6 +44,7 @@ class AccessLog extends LogController {
  */
 export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } = {}): Promise<FastifyInstance> {
   const { config } = rt;
+  let lastActivity = Date.now();
   const app = Fastify({
     loggerInstance: rt.logger as FastifyBaseLogger,
     logController: new AccessLog(),
@@ -52,7 +61,13 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
   });
 
   app.addHook('onRequest', async (request, reply) => {
+    lastActivity = Date.now();
     reply.header('x-request-id', request.id);
+  });
+  // While draining, every response closes its connection, including those of requests that began
+  // before: keep-alive clients reconnect (to another instance) and close() need not wait for them.
+  app.addHook('onSend', async (_request, reply) => {
+    if (rt.draining) reply.header('connection', 'close');
   });
 
   await app.register(cors, {
@@ -61,6 +76,9 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
     exposedHeaders: ['x-request-id', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after'],
   });
   await app.register(healthRoutes, { rt });
+  await app.register(metricsRoutes, { rt });
   await registerGraphQL(app, rt, options.schema ?? (await buildGraphQLSchema()));
+  app.server.on('connection', () => (lastActivity = Date.now()));
+  app.decorate('msSinceLastActivity', () => Date.now() - lastActivity);
   return app;
 }

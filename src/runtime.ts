@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { Scheduler } from './jobs/scheduler.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { ensureOwner } from './services/accounts.js';
 import { Authenticator } from './services/authentication.js';
 import { LocalBus, PostgresBus, RedisBus, type CacheBus } from './services/cache-bus.js';
@@ -31,6 +32,9 @@ export interface Runtime {
   usage: UsageMeter;
   mailer: Mailer;
   scheduler: Scheduler;
+  metrics: Metrics;
+  /** Set on SIGTERM: /readyz answers 503 and responses ask clients to close their connection. */
+  draining: boolean;
   /** Stops jobs, flushes what is buffered and closes connections (not the database). */
   close(): Promise<void>;
 }
@@ -79,7 +83,11 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
   const store = redis ? new RedisCounterStore(redis) : db.embedded ? new MemoryCounterStore() : new PostgresCounterStore(forkEm);
   const authenticator = new Authenticator(config, bus, forkEm, ownerUserId);
   const usage = new UsageMeter(forkEm, logger);
-  const scheduler = new Scheduler(logger);
+  const metrics = createMetrics();
+  const scheduler = new Scheduler(logger, (job, ok, ms) => {
+    metrics.jobRuns.inc({ job, outcome: ok ? 'ok' : 'failed' });
+    metrics.jobDuration.observe({ job }, ms / 1000);
+  });
 
   scheduler.add({
     name: 'flush-usage',
@@ -114,6 +122,8 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     usage,
     mailer: createMailer(config, logger),
     scheduler,
+    metrics,
+    draining: false,
     async close() {
       await scheduler.stop();
       await usage.flush().catch(() => {});
