@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { registerGraphQL } from './graphql/server.js';
 import { healthRoutes } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
+import { oversizedBody } from './http/oversized-body.js';
 import { lazyChildLogger } from './logger.js';
 import type { Runtime } from './runtime.js';
 import { buildGraphQLSchema } from './schema/build.js';
@@ -75,6 +76,7 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
     credentials: false,
     exposedHeaders: ['x-request-id', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after'],
   });
+  await app.register(oversizedBody);
   await app.register(healthRoutes, { rt });
   await app.register(metricsRoutes, { rt });
   await registerGraphQL(app, rt, options.schema ?? (await buildGraphQLSchema()));
