@@ -10,7 +10,8 @@ const servers: TestServer[] = [];
 afterAll(() => Promise.all(servers.map((s) => s.close())));
 
 async function serverWith(env: Record<string, string>) {
-  const server = await startTestServer({ env: { PUBLIC_RATE_LIMIT: '5', ...env } });
+  // Each server counts in its own database: the budget of 127.0.0.1 must not carry over between tests.
+  const server = await startTestServer({ env: { PUBLIC_RATE_LIMIT: '5', ...env }, ownDatabase: true });
   servers.push(server);
   return server;
 }

@@ -11,7 +11,7 @@ let server: TestServer;
 beforeAll(async () => {
   if (!redisServerAvailable()) return;
   redis = await startPrivateRedis();
-  server = await startTestServer({ env: { REDIS_URL: redis.url, PUBLIC_RATE_LIMIT: '1000' } });
+  server = await startTestServer({ env: { REDIS_URL: redis.url } });
 });
 afterAll(async () => {
   await server?.close();

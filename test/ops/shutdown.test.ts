@@ -10,7 +10,7 @@ afterAll(async () => {
 
 describe('graceful shutdown', () => {
   it('answers all 200 in-flight requests after SIGTERM, then exits 0 before the deadline', async () => {
-    server = await spawnServer({ env: { PUBLIC_RATE_LIMIT: '1000' } });
+    server = await spawnServer();
     const client = createClient({ url: server.graphqlUrl });
     // Registrations write to the database, so 200 of them are still in the server when SIGTERM lands.
     const inFlight = Array.from({ length: 200 }, () => client.raw(RegisterDocument, { input: { email: uniqueEmail('drain') } }));
