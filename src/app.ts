@@ -3,6 +3,7 @@ import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import { registerGraphQL } from './graphql/server.js';
+import { billingPages } from './http/billing-pages.js';
 import { healthRoutes } from './http/health.js';
 import type { Runtime } from './runtime.js';
 import { buildGraphQLSchema } from './schema/build.js';
@@ -25,7 +26,7 @@ class AccessLog extends LogController {
 }
 
 /**
- * The HTTP server, composed from small plugins that each do one job: CORS, health, GraphQL.
+ * The HTTP server, composed from small plugins that each do one job: CORS, health, billing pages, GraphQL.
  * Everything long-lived comes in through `rt`; nothing here holds business rules.
  */
 export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } = {}): Promise<FastifyInstance> {
@@ -54,6 +55,7 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
     exposedHeaders: ['x-request-id', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after'],
   });
   await app.register(healthRoutes, { rt });
+  if (config.billingEnabled) await app.register(billingPages, { rt });
   await registerGraphQL(app, rt, options.schema ?? (await buildGraphQLSchema()));
   return app;
 }
