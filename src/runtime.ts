@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { addBillingJobs } from './jobs/billing.js';
 import { Scheduler } from './jobs/scheduler.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/index.js';
 import { ensureOwner } from './services/accounts.js';
 import { Authenticator } from './services/authentication.js';
@@ -35,6 +36,9 @@ export interface Runtime {
   /** The payment providers that are on (SPEC §8), built once from the configuration. */
   providers: ProviderRegistry;
   scheduler: Scheduler;
+  metrics: Metrics;
+  /** Set on SIGTERM: /readyz answers 503 and responses ask clients to close their connection. */
+  draining: boolean;
   /** Stops jobs, flushes what is buffered and closes connections (not the database). */
   close(): Promise<void>;
 }
@@ -83,7 +87,11 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
   const store = redis ? new RedisCounterStore(redis) : db.embedded ? new MemoryCounterStore() : new PostgresCounterStore(forkEm);
   const authenticator = new Authenticator(config, bus, forkEm, ownerUserId);
   const usage = new UsageMeter(forkEm, logger);
-  const scheduler = new Scheduler(logger);
+  const metrics = createMetrics();
+  const scheduler = new Scheduler(logger, (job, ok, ms) => {
+    metrics.jobRuns.inc({ job, outcome: ok ? 'ok' : 'failed' });
+    metrics.jobDuration.observe({ job }, ms / 1000);
+  });
 
   scheduler.add({
     name: 'flush-usage',
@@ -119,6 +127,8 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     mailer: createMailer(config, logger),
     providers: createProviderRegistry(config, logger),
     scheduler,
+    metrics,
+    draining: false,
     async close() {
       await scheduler.stop();
       await usage.flush().catch(() => {});
