@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { registerGraphQL } from './graphql/server.js';
+import { billingPages } from './http/billing-pages.js';
 import { healthRoutes } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
 import { oversizedBody } from './http/oversized-body.js';
@@ -40,7 +41,7 @@ class AccessLog extends LogController {
 }
 
 /**
- * The HTTP server, composed from small plugins that each do one job: CORS, health, GraphQL.
+ * The HTTP server, composed from small plugins that each do one job: CORS, health, billing pages, GraphQL.
  * Everything long-lived comes in through `rt`; nothing here holds business rules.
  */
 export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } = {}): Promise<FastifyInstance> {
@@ -79,6 +80,7 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
   await app.register(oversizedBody);
   await app.register(healthRoutes, { rt });
   await app.register(metricsRoutes, { rt });
+  if (config.billingEnabled) await app.register(billingPages, { rt });
   await registerGraphQL(app, rt, options.schema ?? (await buildGraphQLSchema()));
   app.server.on('connection', () => (lastActivity = Date.now()));
   app.decorate('msSinceLastActivity', () => Date.now() - lastActivity);

@@ -3,8 +3,10 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { addBillingJobs } from './jobs/billing.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createProviderRegistry, type ProviderRegistry } from './providers/index.js';
 import { ensureOwner } from './services/accounts.js';
 import { Authenticator } from './services/authentication.js';
 import { LocalBus, PostgresBus, RedisBus, type CacheBus } from './services/cache-bus.js';
@@ -31,6 +33,8 @@ export interface Runtime {
   rateLimiter: RateLimiter;
   usage: UsageMeter;
   mailer: Mailer;
+  /** The payment providers that are on (SPEC §8), built once from the configuration. */
+  providers: ProviderRegistry;
   scheduler: Scheduler;
   metrics: Metrics;
   /** Set on SIGTERM: /readyz answers 503 and responses ask clients to close their connection. */
@@ -108,7 +112,7 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     scheduler.add({ name: 'prune-rate-limits', everyMs: 60_000, run: () => PostgresCounterStore.prune(forkEm()) });
   }
 
-  return {
+  const rt: Runtime = {
     config,
     logger,
     db,
@@ -121,6 +125,7 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     rateLimiter: new RateLimiter(store),
     usage,
     mailer: createMailer(config, logger),
+    providers: createProviderRegistry(config, logger),
     scheduler,
     metrics,
     draining: false,
@@ -132,4 +137,6 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
       subscriber?.disconnect();
     },
   };
+  addBillingJobs(rt);
+  return rt;
 }

@@ -2,6 +2,11 @@ import type { NonEmptyArray } from 'type-graphql';
 import { MeResolver } from './accounts/me.js';
 import { RecoveryResolver } from './accounts/recovery.js';
 import { RegisterResolver } from './accounts/register.js';
+import { BillingPortalResolver } from './billing/billing-portal.js';
+import { CancelSubscriptionResolver } from './billing/cancel-subscription.js';
+import { CheckoutResolver } from './billing/checkout.js';
+import { ConfirmTossBillingResolver } from './billing/confirm-toss-billing.js';
+import { SubscriptionResolver } from './billing/subscription.js';
 import { ApiKeysResolver } from './keys/api-keys.js';
 import { CreateApiKeyResolver } from './keys/create-api-key.js';
 import { RevokeApiKeyResolver } from './keys/revoke-api-key.js';
@@ -20,4 +25,9 @@ export const resolvers: NonEmptyArray<Function> = [
   CreateApiKeyResolver,
   RevokeApiKeyResolver,
   RotateApiKeyResolver,
+  SubscriptionResolver,
+  CheckoutResolver,
+  ConfirmTossBillingResolver,
+  BillingPortalResolver,
+  CancelSubscriptionResolver,
 ];
