@@ -2,12 +2,24 @@ import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
+import type { Logger } from 'pino';
 import { registerGraphQL } from './graphql/server.js';
+import { billingPages } from './http/billing-pages.js';
 import { healthRoutes } from './http/health.js';
+import { metricsRoutes } from './http/metrics.js';
+import { oversizedBody } from './http/oversized-body.js';
+import { lazyChildLogger } from './logger.js';
 import type { Runtime } from './runtime.js';
 import { buildGraphQLSchema } from './schema/build.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Time since the last new connection or request: shutdown waits for a quiet moment before closing. */
+    msSinceLastActivity(): number;
+  }
+}
 
 /** One line per request when it completes, without the query string (it may carry GraphQL variables). */
 class AccessLog extends LogController {
@@ -22,17 +34,23 @@ class AccessLog extends LogController {
     if (error) request.log.error({ ...line, err: error }, 'request failed');
     else request.log.info(line, 'request completed');
   }
+
+  override routeNotFound(request: FastifyRequest): void {
+    request.log.info({ method: request.method, path: request.url.split('?')[0] }, 'route not found');
+  }
 }
 
 /**
- * The HTTP server, composed from small plugins that each do one job: CORS, health, GraphQL.
+ * The HTTP server, composed from small plugins that each do one job: CORS, health, billing pages, GraphQL.
  * Everything long-lived comes in through `rt`; nothing here holds business rules.
  */
 export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } = {}): Promise<FastifyInstance> {
   const { config } = rt;
+  let lastActivity = Date.now();
   const app = Fastify({
     loggerInstance: rt.logger as FastifyBaseLogger,
     logController: new AccessLog(),
+    childLoggerFactory: (logger, bindings, options) => lazyChildLogger(logger as unknown as Logger, bindings, options) as unknown as FastifyBaseLogger,
     // A caller's (or proxy's) X-Request-Id is kept when it is sane; otherwise a fresh one.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -45,7 +63,13 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
   });
 
   app.addHook('onRequest', async (request, reply) => {
+    lastActivity = Date.now();
     reply.header('x-request-id', request.id);
+  });
+  // While draining, every response closes its connection, including those of requests that began
+  // before: keep-alive clients reconnect (to another instance) and close() need not wait for them.
+  app.addHook('onSend', async (_request, reply) => {
+    if (rt.draining) reply.header('connection', 'close');
   });
 
   await app.register(cors, {
@@ -53,7 +77,12 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
     credentials: false,
     exposedHeaders: ['x-request-id', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after'],
   });
+  await app.register(oversizedBody);
   await app.register(healthRoutes, { rt });
+  await app.register(metricsRoutes, { rt });
+  if (config.billingEnabled) await app.register(billingPages, { rt });
   await registerGraphQL(app, rt, options.schema ?? (await buildGraphQLSchema()));
+  app.server.on('connection', () => (lastActivity = Date.now()));
+  app.decorate('msSinceLastActivity', () => Date.now() - lastActivity);
   return app;
 }

@@ -69,6 +69,10 @@ export interface Config {
   trustedProxies: string[];
   publicRateLimit: number;
   introspection: boolean;
+  /** After SIGTERM: keep serving this long while /readyz says draining, then stop accepting. */
+  shutdownGraceMs: number;
+  /** After SIGTERM: give up on unfinished requests and exit 1 after this long. */
+  shutdownTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -276,6 +280,8 @@ export function loadConfig(env: Env = process.env): Config {
 
   const publicRateLimit = r.int('PUBLIC_RATE_LIMIT', 10, 1, 1_000_000);
   const introspection = r.bool('GRAPHQL_INTROSPECTION', !isProduction);
+  const shutdownGraceMs = r.int('SHUTDOWN_GRACE_MS', 1_000, 0, 60_000);
+  const shutdownTimeoutMs = r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1_000, 600_000);
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
 
@@ -308,5 +314,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustedProxies,
     publicRateLimit,
     introspection,
+    shutdownGraceMs,
+    shutdownTimeoutMs,
   };
 }

@@ -7,8 +7,6 @@ import { createRuntime } from './runtime.js';
 
 /** Process entry: configuration, database, runtime, HTTP server, and a graceful stop on SIGTERM. */
 
-const SHUTDOWN_DEADLINE_MS = 25_000;
-
 /** Invalid configuration (also one found against the database, e.g. EMBEDDINGS_DIM) stops the start with one line per problem. */
 function exitOnConfigError(err: unknown): never {
   if (err instanceof ConfigError) {
@@ -40,19 +38,37 @@ logger.info(
   'Stellar Memory API listening',
 );
 
+/**
+ * SIGTERM: first drain (keep serving, /readyz 503, `Connection: close`) for at least
+ * SHUTDOWN_GRACE_MS and until no new connection or request has arrived for half a second, so that
+ * connections already queued are read and the load balancer stops routing here; then stop
+ * accepting, finish what is in flight, stop jobs, flush, and close the pool and the embedded database.
+ */
+const QUIET_MS = 500;
+async function drain(): Promise<void> {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  await sleep(config.shutdownGraceMs);
+  const giveUpAt = Date.now() + config.shutdownTimeoutMs / 2;
+  while (app.msSinceLastActivity() < QUIET_MS && Date.now() < giveUpAt) await sleep(100);
+}
+
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  logger.info({ signal }, 'shutting down: draining in-flight requests');
+  rt.draining = true;
+  logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: draining');
   const deadline = setTimeout(() => {
-    logger.error('shutdown deadline passed; exiting with requests still open');
+    logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown deadline passed; exiting with requests still open');
     process.exit(1);
-  }, SHUTDOWN_DEADLINE_MS);
+  }, config.shutdownTimeoutMs);
   deadline.unref();
   try {
+    await drain();
     await app.close();
+    logger.info('HTTP server closed: in-flight requests answered');
     await rt.close();
+    logger.info('jobs stopped, usage flushed, Redis and cache channel closed');
     await db.close();
     logger.info('stopped');
     process.exit(0);

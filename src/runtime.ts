@@ -3,7 +3,10 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { addBillingJobs } from './jobs/billing.js';
 import { Scheduler } from './jobs/scheduler.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createProviderRegistry, type ProviderRegistry } from './providers/index.js';
 import { ensureOwner } from './services/accounts.js';
 import { Authenticator } from './services/authentication.js';
 import { LocalBus, PostgresBus, RedisBus, type CacheBus } from './services/cache-bus.js';
@@ -34,7 +37,12 @@ export interface Runtime {
   mailer: Mailer;
   /** What semantic recall this deployment can do (pgvector, EMBEDDINGS_URL). */
   semantic: SemanticSearch;
+  /** The payment providers that are on (SPEC §8), built once from the configuration. */
+  providers: ProviderRegistry;
   scheduler: Scheduler;
+  metrics: Metrics;
+  /** Set on SIGTERM: /readyz answers 503 and responses ask clients to close their connection. */
+  draining: boolean;
   /** Stops jobs, flushes what is buffered and closes connections (not the database). */
   close(): Promise<void>;
 }
@@ -83,7 +91,11 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
   const store = redis ? new RedisCounterStore(redis) : db.embedded ? new MemoryCounterStore() : new PostgresCounterStore(forkEm);
   const authenticator = new Authenticator(config, bus, forkEm, ownerUserId);
   const usage = new UsageMeter(forkEm, logger);
-  const scheduler = new Scheduler(logger);
+  const metrics = createMetrics();
+  const scheduler = new Scheduler(logger, (job, ok, ms) => {
+    metrics.jobRuns.inc({ job, outcome: ok ? 'ok' : 'failed' });
+    metrics.jobDuration.observe({ job }, ms / 1000);
+  });
 
   scheduler.add({
     name: 'flush-usage',
@@ -112,7 +124,7 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     scheduler.add({ name: 'embed-missing-memories', everyMs: 30_000, run: () => embedMissingMemories(forkEm(), semantic, logger) });
   }
 
-  return {
+  const rt: Runtime = {
     config,
     logger,
     db,
@@ -126,7 +138,10 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     usage,
     mailer: createMailer(config, logger),
     semantic,
+    providers: createProviderRegistry(config, logger),
     scheduler,
+    metrics,
+    draining: false,
     async close() {
       await scheduler.stop();
       await usage.flush().catch(() => {});
@@ -135,4 +150,6 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
       subscriber?.disconnect();
     },
   };
+  addBillingJobs(rt);
+  return rt;
 }

@@ -28,12 +28,25 @@ export interface GraphQLContext {
   warnings: ResponseWarning[];
 }
 
+/**
+ * The request's EntityManager is forked on first use: many requests (refused, cached, public)
+ * never touch the database. The getter lives on a prototype because Apollo shallow-copies the
+ * context's own properties before executing, which would fire an own getter at once.
+ */
+class LazyEntityManager {
+  declare rt: Runtime;
+  private forkedEm?: EntityManager;
+
+  get em(): EntityManager {
+    return (this.forkedEm ??= this.rt.forkEm());
+  }
+}
+
 export async function createContext(rt: Runtime, request: FastifyRequest): Promise<GraphQLContext> {
   const caller = await rt.authenticator.identify(request.headers);
   let entitlement: Promise<Entitlement> | undefined;
-  const context: GraphQLContext = {
+  const context: GraphQLContext = Object.assign(Object.create(LazyEntityManager.prototype) as GraphQLContext, {
     rt,
-    em: rt.forkEm(),
     caller,
     clientIp: request.ip,
     requestId: String(request.id),
@@ -48,7 +61,7 @@ export async function createContext(rt: Runtime, request: FastifyRequest): Promi
     async quotaCheck() {
       return { entitlement: await context.entitlement(), publicUrl: rt.config.publicUrl };
     },
-  };
+  });
   return context;
 }
 

@@ -42,22 +42,19 @@ export function formatError(rt: Runtime) {
   };
 }
 
-/** Logs unexpected errors once, with the request id, and every operation at debug level. */
+/** Logs unexpected errors once, with the request id (expected ones are the client's business). */
 export function errorLoggingPlugin(rt: Runtime): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart({ contextValue }) {
-      const log = rt.logger.child({ requestId: contextValue?.requestId });
+      const requestId = contextValue?.requestId;
       return {
         async didEncounterErrors({ errors, operationName }) {
           for (const error of errors) {
             const original = unwrapResolverError(error);
             if (original instanceof AppError && original.code !== ErrorCode.INTERNAL_SERVER_ERROR) continue;
             if (error.extensions?.code && APOLLO_CODES.has(String(error.extensions.code))) continue;
-            log.error({ err: original, operationName, path: error.path }, 'GraphQL operation failed');
+            rt.logger.error({ requestId, err: original, operationName, path: error.path }, 'GraphQL operation failed');
           }
-        },
-        async willSendResponse({ operationName }) {
-          log.debug({ operationName }, 'GraphQL operation answered');
         },
       };
     },

@@ -3,7 +3,7 @@ import { internalError, rateLimited } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import type { WindowState } from '../services/rate-limiter.js';
 import type { GraphQLContext } from './context.js';
-import { operationCost } from './operation-cost.js';
+import { cachedOperationCost } from './operation-cost.js';
 
 /**
  * Takes each operation's rate-limit cost before anything executes (SPEC §6): the whole cost in one
@@ -29,7 +29,7 @@ export function limitsPlugin(rt: Runtime): ApolloServerPlugin<GraphQLContext> {
           const fragments = Object.fromEntries(
             document.definitions.filter((d) => d.kind === 'FragmentDefinition').map((d) => [d.name.value, d]),
           );
-          const cost = operationCost(schema, operation, fragments, request.variables ?? {});
+          const cost = cachedOperationCost(schema, operation, fragments, request.variables ?? {});
 
           if (cost.publicUnits > 0) {
             const ip = await take(`ip:${ctx.clientIp}`, cost.publicUnits, rt.config.publicRateLimit);
@@ -39,9 +39,16 @@ export function limitsPlugin(rt: Runtime): ApolloServerPlugin<GraphQLContext> {
           if (ctx.caller.kind !== 'user' || ctx.caller.principal.owner) return;
           const { userId } = ctx.caller.principal;
           const { limits } = await ctx.entitlement();
-          const window = await take(`user:${userId}`, cost.userUnits, limits.requestsPerMinute ?? Number.MAX_SAFE_INTEGER);
-          ctx.rateLimit = window;
-          if (!window.allowed) throw rateLimited(window.limit, window.resetAt);
+          const bucket = `user:${userId}`;
+          const limit = limits.requestsPerMinute ?? Number.MAX_SAFE_INTEGER;
+          if (cost.userUnits === 0) {
+            // Nothing to spend: read the window for the headers, but an unreachable store refuses nothing.
+            ctx.rateLimit = await rt.rateLimiter.take(bucket, 0, limit).catch(() => null);
+          } else {
+            const window = await take(bucket, cost.userUnits, limit);
+            ctx.rateLimit = window;
+            if (!window.allowed) throw rateLimited(window.limit, window.resetAt);
+          }
           rt.usage.record(userId, { requests: 1 });
         },
 

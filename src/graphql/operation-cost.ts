@@ -19,6 +19,28 @@ export interface OperationCost {
   publicUnits: number;
 }
 
+const costCache = new WeakMap<OperationDefinitionNode, OperationCost>();
+
+/** Whether the cost can depend on variables (only through @skip / @include). */
+const usesConditionalDirectives = (document: { loc?: { source: { body: string } } }) =>
+  !document.loc || /@(skip|include)\b/.test(document.loc.source.body);
+
+/**
+ * The cost of an operation Apollo has parsed before (it reuses parsed documents), computed once.
+ * Operations with @skip/@include are costed per request since their variables decide.
+ */
+export function cachedOperationCost(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  fragments: Record<string, FragmentDefinitionNode>,
+  variables: Record<string, unknown>,
+): OperationCost {
+  if (usesConditionalDirectives(operation)) return operationCost(schema, operation, fragments, variables);
+  let cost = costCache.get(operation);
+  if (!cost) costCache.set(operation, (cost = operationCost(schema, operation, fragments, variables)));
+  return cost;
+}
+
 /**
  * What an operation costs before it runs. Every selection of a metered field counts, aliases
  * included, whether written out or reached through fragments; fields dropped by @skip/@include

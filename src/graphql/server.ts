@@ -6,16 +6,21 @@ import type { GraphQLSchema } from 'graphql';
 import type { Runtime } from '../runtime.js';
 import { createContext, type GraphQLContext } from './context.js';
 import { errorLoggingPlugin, formatError } from './errors-plugin.js';
+import { hardening } from './hardening.js';
 import { limitsPlugin } from './limits-plugin.js';
 import { warningsPlugin } from './warnings-plugin.js';
+import { metricsPlugin } from './metrics-plugin.js';
 
 /**
  * Apollo Server at /graphql (GET for queries, POST), with the plugins that enforce limits and
  * shape errors. Apollo's Sandbox answers browsers on GET /graphql outside production.
  */
 export async function registerGraphQL(app: FastifyInstance, rt: Runtime, schema: GraphQLSchema): Promise<ApolloServer<GraphQLContext>> {
+  const limits = hardening();
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
     introspection: rt.config.introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
@@ -25,6 +30,7 @@ export async function registerGraphQL(app: FastifyInstance, rt: Runtime, schema:
     plugins: [
       fastifyApolloDrainPlugin(app),
       limitsPlugin(rt),
+      metricsPlugin(rt),
       errorLoggingPlugin(rt),
       warningsPlugin(),
       rt.config.isProduction ? ApolloServerPluginLandingPageProductionDefault({ footer: false }) : ApolloServerPluginLandingPageLocalDefault({ footer: false }),

@@ -4,11 +4,15 @@ import type { Runtime } from '../runtime.js';
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
   Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
 
-/** `/healthz`: the process answers. `/readyz`: the database and (when configured) Redis answer too. */
+/**
+ * `/healthz`: the process answers. `/readyz`: the database and (when configured) Redis answer too,
+ * and the instance is not draining for shutdown.
+ */
 export async function healthRoutes(app: FastifyInstance, { rt }: { rt: Runtime }): Promise<void> {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
+    if (rt.draining) return reply.code(503).send({ status: 'draining', checks: {} });
     const checks: Record<string, string> = {};
     let ready = true;
     try {

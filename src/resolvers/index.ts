@@ -6,6 +6,11 @@ import { AgentMemoryCountResolver } from './agents/agent-memory-count.js';
 import { AgentsResolver } from './agents/agents.js';
 import { CreateAgentResolver } from './agents/create-agent.js';
 import { DeleteAgentResolver } from './agents/delete-agent.js';
+import { BillingPortalResolver } from './billing/billing-portal.js';
+import { CancelSubscriptionResolver } from './billing/cancel-subscription.js';
+import { CheckoutResolver } from './billing/checkout.js';
+import { ConfirmTossBillingResolver } from './billing/confirm-toss-billing.js';
+import { SubscriptionResolver } from './billing/subscription.js';
 import { ApiKeysResolver } from './keys/api-keys.js';
 import { CreateApiKeyResolver } from './keys/create-api-key.js';
 import { RevokeApiKeyResolver } from './keys/revoke-api-key.js';
@@ -40,4 +45,9 @@ export const resolvers: NonEmptyArray<Function> = [
   StoreMemoriesResolver,
   RecallMemoriesResolver,
   ForgetMemoryResolver,
+  SubscriptionResolver,
+  CheckoutResolver,
+  ConfirmTossBillingResolver,
+  BillingPortalResolver,
+  CancelSubscriptionResolver,
 ];

@@ -24,9 +24,9 @@ function enumType(schema: GraphQLSchema, name: string, values: Record<string, st
  * directive's transformer wraps the fields that carry it. Checks run in the order
  * admin → auth → tier → rateLimit → quota, because the last transformer applied runs first.
  */
-export async function buildGraphQLSchema(): Promise<GraphQLSchema> {
+export async function buildGraphQLSchema(options: { extraResolvers?: Function[] } = {}): Promise<GraphQLSchema> {
   const base = await buildSchema({
-    resolvers,
+    resolvers: [...resolvers, ...(options.extraResolvers ?? [])] as typeof resolvers,
     validate: false,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     orphanedTypes: [],

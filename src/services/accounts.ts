@@ -24,11 +24,13 @@ export interface NewAccount {
 
 /**
  * Creates a FREE account with its first key, or returns null when the email is taken. The insert
- * is conditional, so two concurrent sign-ups for one email create one account.
+ * is conditional, so two concurrent sign-ups for one email create one account. `id` lets a caller
+ * choose the id beforehand (checkout hands it to the payment provider before the account exists).
  */
-export async function createAccount(em: EntityManager, email: string): Promise<NewAccount | null> {
+export async function createAccount(em: EntityManager, email: string, id?: string): Promise<NewAccount | null> {
   return em.transactional(async (tx) => {
     const user = new User();
+    if (id) user.id = id;
     user.email = email;
     const inserted = await tx.execute<{ id: string }[]>(
       `insert into users (id, email, created_at) values (?, ?, ?) on conflict (email) do nothing returning id`,

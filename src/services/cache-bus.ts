@@ -150,9 +150,10 @@ export class RedisBus extends BaseBus {
     return this.ready;
   }
 
+  /** Does not wait for Redis: the subscription is queued and ioredis renews it on every reconnect. */
   async start(): Promise<void> {
-    await this.subscriber.subscribe(CHANNEL).catch((err: Error) => {
-      this.logger.warn({ err: err.message }, 'cannot subscribe to the Redis cache channel yet');
+    this.subscriber.subscribe(CHANNEL).catch((err: Error) => {
+      this.logger.warn({ err: err.message }, 'cannot subscribe to the Redis cache channel');
     });
   }
 

@@ -11,7 +11,7 @@ import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ env: { PUBLIC_RATE_LIMIT: '1000' } });
+  server = await startTestServer();
 });
 afterAll(() => server?.close());
 

@@ -5,8 +5,7 @@ import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
 beforeAll(async () => {
-  // The per-IP limit on public mutations is not what these tests are about.
-  server = await startTestServer({ env: { PUBLIC_RATE_LIMIT: '1000' } });
+  server = await startTestServer();
 });
 afterAll(() => server?.close());
 

@@ -14,19 +14,22 @@ export const SHARED_DATABASE_SKIP_REASON = 'needs DATABASE_URL: two server proce
 
 let fileDatabaseUrl: Promise<string> | undefined;
 
-/** This test file's PostgreSQL database URL (created on first use, dropped after the file). */
+/** A new PostgreSQL database copied from the migrated template, dropped after the test file. */
+export async function freshDatabase(): Promise<string> {
+  const server = inject('postgresUrl');
+  const name = `stellar_t_${inject('runId')}_${randomBytes(4).toString('hex')}`;
+  await withAdmin(server, (c) => c.query(`create database ${name} template ${inject('templateDatabase')}`));
+  afterAll(async () => {
+    await withAdmin(server, (c) => c.query(`drop database if exists ${name} with (force)`));
+  });
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** This test file's PostgreSQL database URL (created on first use), shared by its servers. */
 export function fileDatabase(): Promise<string> {
-  fileDatabaseUrl ??= (async () => {
-    const server = inject('postgresUrl');
-    const name = `stellar_t_${inject('runId')}_${randomBytes(4).toString('hex')}`;
-    await withAdmin(server, (c) => c.query(`create database ${name} template ${inject('templateDatabase')}`));
-    afterAll(async () => {
-      await withAdmin(server, (c) => c.query(`drop database if exists ${name} with (force)`));
-    });
-    const url = new URL(server);
-    url.pathname = `/${name}`;
-    return url.toString();
-  })();
+  fileDatabaseUrl ??= freshDatabase();
   return fileDatabaseUrl;
 }
 

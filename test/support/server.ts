@@ -10,7 +10,7 @@ import { openDatabase } from '../../src/db/database.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { createClient, type StellarClient } from '../../sdk/index.js';
-import { databaseMode, embeddedSnapshot, fileDatabase } from './database.js';
+import { databaseMode, embeddedSnapshot, fileDatabase, freshDatabase } from './database.js';
 import type { LogCapture } from './logs.js';
 
 export interface TestServerOptions {
@@ -20,6 +20,11 @@ export interface TestServerOptions {
   redis?: boolean;
   /** Capture logs (at trace level) instead of discarding them. */
   logs?: LogCapture;
+  /**
+   * A database of its own instead of the one the test file's servers share (PostgreSQL mode; in
+   * embedded mode every server has its own anyway). Counters such as the per-IP limit live there.
+   */
+  ownDatabase?: boolean;
 }
 
 export interface TestServer {
@@ -51,8 +56,10 @@ export async function testEnv(options: TestServerOptions = {}): Promise<Record<s
     PUBLIC_URL: 'http://localhost:8080',
     MAIL_OUTBOX_DIR: outbox,
     EMBEDDED_DB_DIR: 'memory',
-    DATABASE_URL: databaseMode() === 'postgres' ? await fileDatabase() : undefined,
+    DATABASE_URL: databaseMode() === 'postgres' ? await (options.ownDatabase ? freshDatabase() : fileDatabase()) : undefined,
     REDIS_URL: options.redis ? inject('redisUrl') : undefined,
+    // Every test registers from 127.0.0.1; the tests about the per-IP limit set their own.
+    PUBLIC_RATE_LIMIT: '10000',
   };
   for (const [name, value] of Object.entries(options.env ?? {})) env[name] = value;
   return env;

@@ -1,0 +1,55 @@
+import { load, ratio, startServer, type BenchServer } from './lib.js';
+
+/**
+ * Issue 3's figure: the full auth + rate-limit + directive path against Apollo answering a trivial
+ * query, in the same process setup (each server a child process, autocannon in this one). The
+ * stellar server runs once per counter store: memory (embedded database), Redis, PostgreSQL.
+ */
+
+interface StellarInfo {
+  url: string;
+  apiKey: string;
+  counters: string;
+}
+
+export interface AuthLimitOptions {
+  databaseUrl?: string;
+  redisUrl?: string;
+  durationSec: number;
+  connections: number;
+}
+
+export async function benchAuthLimit(options: AuthLimitOptions) {
+  const run = async (server: BenchServer<{ url: string; apiKey?: string }>, query: string) => {
+    try {
+      const headers: Record<string, string> = server.info.apiKey ? { authorization: `Bearer ${server.info.apiKey}` } : {};
+      await load({ url: server.info.url, query, headers, connections: options.connections, durationSec: 2 }); // warm-up
+      const cpuBefore = await server.cpuMs();
+      const measured = await load({ url: server.info.url, query, headers, connections: options.connections, durationSec: options.durationSec });
+      const cpuMs = (await server.cpuMs()) - cpuBefore;
+      // CPU per request is steadier than req/s on a shared machine: it does not count time spent waiting for a core.
+      const cpuUsPerRequest = Math.round((cpuMs * 1000) / (measured.requestsPerSec * options.durationSec));
+      return { ...measured, cpuUsPerRequest, peakRssMb: Math.round(await server.peakRssMb()) };
+    } finally {
+      await server.stop();
+    }
+  };
+
+  const baseline = await run(await startServer('bench/servers/trivial.ts'), '{ hello }');
+  const results: Record<string, unknown> = { baseline: { query: '{ hello }', ...baseline } };
+  const stores: [string, Record<string, string | undefined>][] = [['memory', { DATABASE_URL: undefined, REDIS_URL: undefined, EMBEDDED_DB_DIR: 'memory' }]];
+  if (options.redisUrl) stores.push(['redis', { DATABASE_URL: options.databaseUrl, REDIS_URL: options.redisUrl }]);
+  if (options.databaseUrl) stores.push(['postgres', { DATABASE_URL: options.databaseUrl, REDIS_URL: undefined }]);
+  for (const [name, env] of stores) {
+    const server = await startServer<StellarInfo>('bench/servers/stellar.ts', env);
+    if (server.info.counters !== name) throw new Error(`expected ${name} counters, server uses ${server.info.counters}`);
+    const measured = await run(server, '{ benchPing }');
+    results[name] = {
+      query: '{ benchPing } (@auth @rateLimit)',
+      ...measured,
+      ratioToBaseline: ratio(measured.requestsPerSec, baseline.requestsPerSec),
+      cpuRatioToBaseline: ratio(baseline.cpuUsPerRequest, measured.cpuUsPerRequest),
+    };
+  }
+  return results;
+}

@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface BenchServer<T> {
+  info: T;
+  pid: number;
+  /** CPU time (user + system) the server process has used so far, in ms. */
+  cpuMs(): Promise<number>;
+  /** Highest resident set size so far, from the kernel (VmHWM), in MB. */
+  peakRssMb(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Starts a bench server script as its own process; it prints one JSON line when ready. */
+export async function startServer<T>(script: string, env: Record<string, string | undefined> = {}): Promise<BenchServer<T>> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: ROOT,
+    env: Object.fromEntries(Object.entries({ ...process.env, ...env }).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const info = await new Promise<T>((resolve, reject) => {
+    let buffer = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const line = buffer.split('\n').find((l) => l.startsWith('{"url"'));
+      if (line) resolve(JSON.parse(line) as T);
+    });
+    child.on('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return {
+    info,
+    pid: child.pid!,
+    async cpuMs() {
+      // Fields 14 and 15 of /proc/<pid>/stat: utime and stime in clock ticks (100 a second here).
+      const fields = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    },
+    async peakRssMb() {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
+    },
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export interface LoadResult {
+  requestsPerSec: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** The q-quantile (0–1) of unsorted samples. */
+export function quantile(samples: number[], q: number): number {
+  if (samples.length === 0) return NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** autocannon against one GraphQL operation; latencies are kept per response for exact percentiles. */
+export async function load(options: {
+  url: string;
+  query: string;
+  variables?: unknown;
+  headers?: Record<string, string>;
+  connections: number;
+  durationSec: number;
+}): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const result = await autocannon({
+    url: options.url,
+    method: 'POST',
+    connections: options.connections,
+    duration: options.durationSec,
+    headers: { 'content-type': 'application/json', ...options.headers },
+    body: JSON.stringify({ query: options.query, variables: options.variables ?? {} }),
+    setupClient: (client) => client.on('response', (_status: number, _bytes: number, ms: number) => latencies.push(ms)),
+  });
+  return {
+    requestsPerSec: Math.round(result.requests.average),
+    p50Ms: round2(quantile(latencies, 0.5)),
+    p95Ms: round2(quantile(latencies, 0.95)),
+    p99Ms: round2(quantile(latencies, 0.99)),
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+export const ratio = (value: number, baseline: number) => Math.round((value / baseline) * 1000) / 1000;

@@ -1,0 +1,129 @@
+import Stripe from 'stripe';
+import type { Logger } from 'pino';
+import type { StripeConfig } from '../config.js';
+import { Provider, SubscriptionStatus, Tier } from '../entities/enums.js';
+import { providerError } from '../errors.js';
+import type { CheckoutRequest, CheckoutResult, PaymentProvider, RemoteSubscriptionState, SubscriptionRef, TierByPrice } from './types.js';
+
+/**
+ * Stripe through the official SDK (API version 2026-10-28.endive), pointed at STRIPE_API_URL when
+ * set. Current API shapes: the billing period lives on each subscription item.
+ */
+
+/** SDK connection options for a base URL such as http://127.0.0.1:12345 (a proxy or a test fake). */
+export function stripeClientOptions(apiUrl: string | undefined, timeoutMs: number): Stripe.StripeConfig {
+  const base: Stripe.StripeConfig = { maxNetworkRetries: 0, timeout: timeoutMs, telemetry: false };
+  if (!apiUrl) return base;
+  const url = new URL(apiUrl);
+  const protocol = url.protocol === 'http:' ? 'http' : 'https';
+  return { ...base, host: url.hostname, port: Number(url.port || (protocol === 'http' ? 80 : 443)), protocol };
+}
+
+export function stripeStatus(status: Stripe.Subscription.Status): SubscriptionStatus {
+  switch (status) {
+    case 'active':
+    case 'trialing':
+      return SubscriptionStatus.ACTIVE;
+    case 'past_due':
+    case 'unpaid':
+      return SubscriptionStatus.PAST_DUE;
+    // canceled, incomplete_expired; also incomplete (first payment not made) and paused (nothing collected).
+    default:
+      return SubscriptionStatus.EXPIRED;
+  }
+}
+
+const idOf = (value: string | { id: string } | null | undefined): string | null =>
+  value == null ? null : typeof value === 'string' ? value : value.id;
+
+/** Our normalized view of a Stripe Subscription object (API or webhook payload). */
+export function normalizeStripeSubscription(subscription: Stripe.Subscription, tiers: TierByPrice, stateAt: Date): RemoteSubscriptionState {
+  const items = subscription.items?.data ?? [];
+  const item = items[0];
+  const periodEnd = items.reduce<number | null>((max, i) => (i.current_period_end && (max === null || i.current_period_end > max) ? i.current_period_end : max), null);
+  const cancelAt = subscription.cancel_at ?? null;
+  const price = item?.price;
+  return {
+    providerSubscriptionId: subscription.id,
+    providerCustomerId: idOf(subscription.customer),
+    userId: subscription.metadata?.user_id ?? null,
+    status: stripeStatus(subscription.status),
+    tier: price ? (tiers.get(price.id) ?? null) : null,
+    currentPeriodEnd: cancelAt !== null && (periodEnd === null || cancelAt < periodEnd) ? new Date(cancelAt * 1000) : periodEnd === null ? null : new Date(periodEnd * 1000),
+    cancelAtPeriodEnd: subscription.cancel_at_period_end || cancelAt !== null,
+    amount: price?.unit_amount != null ? price.unit_amount * (item?.quantity ?? 1) : null,
+    currency: (price?.currency ?? subscription.currency)?.toUpperCase() ?? null,
+    stateAt,
+  };
+}
+
+export class StripeProvider implements PaymentProvider {
+  readonly id = Provider.STRIPE;
+  readonly client: Stripe;
+  readonly tiers: TierByPrice;
+  private readonly priceOf: Record<Tier.PRO | Tier.TEAM, string>;
+
+  constructor(
+    readonly config: StripeConfig,
+    private readonly options: { timeoutMs: number; publicUrl: string; logger: Logger },
+  ) {
+    this.client = new Stripe(config.secretKey, stripeClientOptions(config.apiUrl, options.timeoutMs));
+    this.priceOf = { [Tier.PRO]: config.pricePro, [Tier.TEAM]: config.priceTeam };
+    this.tiers = new Map([
+      [config.pricePro, Tier.PRO],
+      [config.priceTeam, Tier.TEAM],
+    ]);
+  }
+
+  /** Runs one SDK call; any failure (timeout, network, Stripe error) is PROVIDER_ERROR, logged. */
+  async call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      const e = err as Stripe.errors.StripeError;
+      this.options.logger.warn({ provider: this.id, call: what, type: e.type, code: e.code, status: e.statusCode, err: e.message }, 'Stripe call failed');
+      throw providerError(this.id);
+    }
+  }
+
+  async createCheckout(request: CheckoutRequest): Promise<CheckoutResult> {
+    const price = this.priceOf[request.tier as Tier.PRO | Tier.TEAM];
+    const session = await this.call('checkout.sessions.create', () =>
+      this.client.checkout.sessions.create({
+        mode: 'subscription',
+        line_items: [{ price, quantity: 1 }],
+        client_reference_id: request.userId,
+        metadata: { user_id: request.userId, checkout_id: request.checkoutId },
+        subscription_data: { metadata: { user_id: request.userId } },
+        success_url: request.successUrl,
+        cancel_url: request.cancelUrl,
+        ...(request.customerId ? { customer: request.customerId } : { customer_email: request.email }),
+      }),
+    );
+    if (!session.url) {
+      this.options.logger.warn({ provider: this.id, session: session.id }, 'Stripe returned a Checkout Session without a URL');
+      throw providerError(this.id);
+    }
+    return { sessionId: session.id, url: session.url, toss: null, reference: session.id };
+  }
+
+  async cancelAtPeriodEnd(ref: SubscriptionRef): Promise<RemoteSubscriptionState> {
+    const subscription = await this.call('subscriptions.update', () =>
+      this.client.subscriptions.update(ref.providerSubscriptionId, { cancel_at_period_end: true }),
+    );
+    return normalizeStripeSubscription(subscription, this.tiers, new Date());
+  }
+
+  async portalUrl(ref: SubscriptionRef): Promise<string> {
+    if (!ref.providerCustomerId) throw providerError(this.id, 'This Stripe subscription has no customer to open a portal for');
+    const session = await this.call('billingPortal.sessions.create', () =>
+      this.client.billingPortal.sessions.create({ customer: ref.providerCustomerId!, return_url: `${this.options.publicUrl}/billing/manage` }),
+    );
+    return session.url;
+  }
+
+  async fetchSubscription(ref: SubscriptionRef): Promise<RemoteSubscriptionState> {
+    const subscription = await this.call('subscriptions.retrieve', () => this.client.subscriptions.retrieve(ref.providerSubscriptionId));
+    return normalizeStripeSubscription(subscription, this.tiers, new Date());
+  }
+}

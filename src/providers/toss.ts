@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { TossConfig } from '../config.js';
+import { Provider, SubscriptionStatus } from '../entities/enums.js';
+import { providerError } from '../errors.js';
+import { ProviderHttp, asDate, asString, pick } from './http.js';
+import type { CheckoutRequest, CheckoutResult, PaymentProvider, RemoteSubscriptionState, SubscriptionRef } from './types.js';
+
+/**
+ * TossPayments card auto-billing (API version 2022-11-16) over a small fetch client with Basic auth
+ * (`secretKey:`). Toss has no subscriptions: the browser SDK authorizes a card for a customerKey,
+ * we exchange the authKey for a billing key and charge it each period ourselves.
+ */
+
+export const TOSS_API_URL = 'https://api.tosspayments.com';
+
+export interface TossPaymentView {
+  paymentKey: string;
+  orderId: string;
+  status: string;
+  totalAmount: number;
+  balanceAmount: number;
+  approvedAt: Date | null;
+}
+
+export type TossChargeResult =
+  | { kind: 'DONE'; payment: TossPaymentView }
+  /** The card company or Toss refused this charge; the order id is not used up. */
+  | { kind: 'DECLINED'; code: string; message: string }
+  /** This order id was already approved (an earlier attempt went through). */
+  | { kind: 'DUPLICATE_ORDER' };
+
+/** A 4xx answer from Toss other than a decline, e.g. an unknown authKey. */
+export class TossRequestError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+    this.name = 'TossRequestError';
+  }
+}
+
+/** Answers that say our credentials are wrong: a configuration problem, never the customer's card. */
+const AUTH_CODES = new Set(['UNAUTHORIZED_KEY', 'INCORRECT_BASIC_AUTH_FORMAT']);
+
+function paymentView(body: unknown): TossPaymentView {
+  const paymentKey = asString(pick(body, 'paymentKey'));
+  const orderId = asString(pick(body, 'orderId'));
+  if (!paymentKey || !orderId) throw new Error('Toss payment without paymentKey or orderId');
+  return {
+    paymentKey,
+    orderId,
+    status: String(pick(body, 'status')),
+    totalAmount: Number(pick(body, 'totalAmount')),
+    balanceAmount: Number(pick(body, 'balanceAmount')),
+    approvedAt: asDate(pick(body, 'approvedAt')),
+  };
+}
+
+export class TossProvider implements PaymentProvider {
+  readonly id = Provider.TOSS;
+  private readonly http: ProviderHttp;
+
+  constructor(
+    readonly config: TossConfig,
+    private readonly options: { timeoutMs: number; publicUrl: string; logger: Logger },
+  ) {
+    this.http = new ProviderHttp({
+      provider: this.id,
+      baseUrl: config.apiUrl ?? TOSS_API_URL,
+      timeoutMs: options.timeoutMs,
+      logger: options.logger,
+      headers: { authorization: `Basic ${Buffer.from(`${config.secretKey}:`).toString('base64')}`, 'content-type': 'application/json' },
+    });
+  }
+
+  /** No API call: the browser SDK authorizes the card for a fresh customerKey bound to our checkout. */
+  async createCheckout(request: CheckoutRequest): Promise<CheckoutResult> {
+    const customerKey = `cus_${randomBytes(24).toString('base64url')}`;
+    return {
+      sessionId: request.checkoutId,
+      url: null,
+      reference: customerKey,
+      toss: {
+        clientKey: this.config.clientKey,
+        customerKey,
+        amount: request.amount,
+        orderName: `Stellar Memory ${request.planName} (monthly)`,
+        successUrl: request.successUrl,
+        failUrl: request.cancelUrl,
+      },
+    };
+  }
+
+  /** Exchanges a one-time authKey for the customer's billing key. */
+  async issueBillingKey(authKey: string, customerKey: string): Promise<string> {
+    const response = await this.http.request('POST', '/v1/billing/authorizations/issue', { authKey, customerKey });
+    const billingKey = asString(pick(response.body, 'billingKey'));
+    if (response.status === 200 && billingKey) return billingKey;
+    throw this.refusal(response.status, response.body);
+  }
+
+  /**
+   * Charges a billing key. The order id is what makes a charge happen at most once (Toss refuses an
+   * approved order id again); the idempotency key makes a retried request replay its first answer.
+   */
+  async charge(
+    billingKey: string,
+    charge: { customerKey: string; amount: number; orderId: string; orderName: string },
+    idempotencyKey: string,
+  ): Promise<TossChargeResult> {
+    const response = await this.http.request('POST', `/v1/billing/${encodeURIComponent(billingKey)}`, charge, { 'idempotency-key': idempotencyKey });
+    if (response.status === 200) return { kind: 'DONE', payment: paymentView(response.body) };
+    const code = String(pick(response.body, 'code') ?? '');
+    const message = String(pick(response.body, 'message') ?? '');
+    if (code === 'DUPLICATED_ORDER_ID') return { kind: 'DUPLICATE_ORDER' };
+    if (AUTH_CODES.has(code) || response.status === 401) throw this.refusal(response.status, response.body);
+    // Any other refusal (card rejected, billing key no longer valid, ...) charged nothing.
+    this.options.logger.info({ provider: this.id, status: response.status, code }, 'TossPayments declined a charge');
+    return { kind: 'DECLINED', code, message };
+  }
+
+  async getPayment(paymentKey: string): Promise<TossPaymentView | null> {
+    return this.readPayment(`/v1/payments/${encodeURIComponent(paymentKey)}`);
+  }
+
+  async getPaymentByOrderId(orderId: string): Promise<TossPaymentView | null> {
+    return this.readPayment(`/v1/payments/orders/${encodeURIComponent(orderId)}`);
+  }
+
+  private async readPayment(path: string): Promise<TossPaymentView | null> {
+    const response = await this.http.request('GET', path);
+    if (response.status === 404) return null;
+    if (response.status !== 200) throw this.refusal(response.status, response.body);
+    return paymentView(response.body);
+  }
+
+  /** We renew, so cancelling is only ours to record: nothing to tell Toss. */
+  async cancelAtPeriodEnd(): Promise<null> {
+    return null;
+  }
+
+  async portalUrl(): Promise<string> {
+    return `${this.options.publicUrl}/billing/manage`;
+  }
+
+  /**
+   * Toss keeps payments, not plans: its view of a subscription is the payment of the newest paid
+   * period. A fully cancelled (refunded) payment ends the subscription; anything else says nothing.
+   */
+  async fetchSubscription(ref: SubscriptionRef): Promise<RemoteSubscriptionState> {
+    const stateAt = new Date();
+    if (!ref.latestOrderId) return { providerSubscriptionId: ref.providerSubscriptionId, stateAt };
+    const payment = await this.getPaymentByOrderId(ref.latestOrderId);
+    const refunded = payment?.status === 'CANCELED';
+    return { providerSubscriptionId: ref.providerSubscriptionId, stateAt, ...(refunded ? { status: SubscriptionStatus.EXPIRED } : {}) };
+  }
+
+  private refusal(status: number, body: unknown): Error {
+    const code = String(pick(body, 'code') ?? 'UNKNOWN');
+    this.options.logger.warn({ provider: this.id, status, code, message: pick(body, 'message') }, 'TossPayments refused the request');
+    if (status === 401 || AUTH_CODES.has(code)) return providerError(this.id);
+    return new TossRequestError(status, code, String(pick(body, 'message') ?? code));
+  }
+}

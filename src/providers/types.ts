@@ -1,0 +1,86 @@
+import type { Provider, SubscriptionStatus, Tier } from '../entities/enums.js';
+
+/**
+ * The one interface every payment provider implements (SPEC §8). A provider translates its own API
+ * to these shapes and knows nothing of users or tiers beyond the ids it is handed and the
+ * price/variant → tier map it was built with.
+ */
+
+export interface CheckoutRequest {
+  /** Our checkout id (the row written once the provider accepted the checkout). */
+  checkoutId: string;
+  userId: string;
+  email: string;
+  tier: Tier;
+  /** The plan's name and its price for this provider (from the plan table). */
+  planName: string;
+  amount: number;
+  currency: string;
+  successUrl: string;
+  cancelUrl: string;
+  /** The provider's customer to reuse, when one is known for this user. */
+  customerId: string | null;
+}
+
+export interface TossCheckoutPayload {
+  clientKey: string;
+  customerKey: string;
+  amount: number;
+  orderName: string;
+  successUrl: string;
+  failUrl: string;
+}
+
+export interface CheckoutResult {
+  /** The provider's own id of what it created (Stripe session, Lemon checkout); ours for Toss and Demo. */
+  sessionId: string;
+  /** Where the buyer pays; null for Toss (the browser SDK takes over). */
+  url: string | null;
+  toss: TossCheckoutPayload | null;
+  /** What identifies this checkout at the provider, unique per provider (Toss: the customerKey). */
+  reference: string;
+}
+
+/** What a provider needs to find one of its subscriptions. */
+export interface SubscriptionRef {
+  providerSubscriptionId: string;
+  providerCustomerId: string | null;
+  /** Toss: the order id of the newest paid period, whose payment is the provider's only record. */
+  latestOrderId?: string | null;
+}
+
+/**
+ * A subscription as the provider sees it. A field left undefined is one the provider has no
+ * opinion on (Toss knows payments, not plans); `stateAt` is the provider time of this state.
+ */
+export interface RemoteSubscriptionState {
+  providerSubscriptionId: string;
+  providerCustomerId?: string | null;
+  /** Our user id as we gave it to the provider at checkout (Stripe metadata, Lemon custom data). */
+  userId?: string | null;
+  status?: SubscriptionStatus;
+  /** From the configured price or variant id; null when the id is not one of ours. */
+  tier?: Tier | null;
+  currentPeriodEnd?: Date | null;
+  cancelAtPeriodEnd?: boolean;
+  amount?: number | null;
+  currency?: string | null;
+  stateAt: Date;
+}
+
+export interface PaymentProvider {
+  readonly id: Provider;
+  createCheckout(request: CheckoutRequest): Promise<CheckoutResult>;
+  /**
+   * Stops renewal at the end of the paid period. Returns the provider's resulting state, or null
+   * when there is nothing to tell the provider (Toss, Demo: we are the ones who renew).
+   */
+  cancelAtPeriodEnd(ref: SubscriptionRef): Promise<RemoteSubscriptionState | null>;
+  /** A URL where the customer manages payment details and the plan. */
+  portalUrl(ref: SubscriptionRef): Promise<string>;
+  /** The provider's current view of a subscription (reconciliation). */
+  fetchSubscription(ref: SubscriptionRef): Promise<RemoteSubscriptionState>;
+}
+
+/** Maps the configured price or variant ids to tiers; anything else is not ours. */
+export type TierByPrice = ReadonlyMap<string, Tier>;

@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MeDocument, PlansDocument, UsageDocument } from '../../sdk/index.js';
+import { UsageMeter, periodOf } from '../../src/services/usage.js';
+import { registerUser } from '../support/accounts.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server?.close());
+
+describe('usage', () => {
+  it('reports live counts, limits, the rate-limit window and this month, with consistent headers', async () => {
+    const user = await registerUser(server);
+    for (let i = 0; i < 5; i++) await user.client.request(MeDocument);
+    const response = await user.client.raw(UsageDocument);
+    const usage = response.data!.usage;
+    expect(usage).toMatchObject({ tier: 'FREE', apiKeys: 1, agents: expect.any(Number), memories: 0 });
+    expect(usage.limits).toEqual({ maxMemories: 5000, maxAgents: 1, requestsPerMinute: 60, maxApiKeys: 1 });
+    expect(usage.requestsThisPeriod).toBe(6); // five `me` and this `usage`
+    expect(new Date(usage.periodStart).toISOString()).toBe(`${periodOf()}T00:00:00.000Z`);
+
+    const reset = Number(response.headers.get('x-ratelimit-reset'));
+    expect(Number(response.headers.get('x-ratelimit-limit'))).toBe(60);
+    expect(Number(response.headers.get('x-ratelimit-remaining'))).toBe(60 - usage.requestsThisMinute);
+    expect(reset * 1000).toBe(new Date(usage.rateLimitResetAt).getTime());
+    expect(reset * 1000 - Date.now()).toBeLessThanOrEqual(60_000);
+  });
+
+  it('keeps the flushed totals in one row per user and month under concurrent writers', async () => {
+    const user = await registerUser(server);
+    await server.rt.scheduler.runNow('flush-usage');
+    const [before] = await server.sql<{ requests: string }>(`select requests from usage_periods where user_id = ?`, [user.id]);
+    // Three meters stand for three instances flushing into the same row at the same moment.
+    const meters = [0, 1, 2].map(() => new UsageMeter(server.rt.forkEm, server.rt.logger));
+    for (const meter of meters) for (let i = 0; i < 10; i++) meter.record(user.id, { requests: 1, stores: 2, recalls: 3 });
+    await Promise.all(meters.map((m) => m.flush()));
+    const rows = await server.sql<{ requests: string; stores: string; recalls: string }>(`select requests, stores, recalls from usage_periods where user_id = ?`, [user.id]);
+    expect(rows).toHaveLength(1);
+    expect(Number(rows[0]!.requests) - Number(before?.requests ?? 0)).toBe(30);
+    expect([Number(rows[0]!.stores), Number(rows[0]!.recalls)]).toEqual([60, 90]);
+  });
+});
+
+describe('plans', () => {
+  it('serves the plan table with no prices for FREE', async () => {
+    const { plans } = await server.client().request(PlansDocument);
+    expect(plans.map((p) => [p.tier, p.limits.maxMemories, p.limits.maxAgents, p.limits.requestsPerMinute, p.limits.maxApiKeys])).toEqual([
+      ['FREE', 5_000, 1, 60, 1],
+      ['PRO', 50_000, 5, 300, 5],
+      ['TEAM', 500_000, 20, 1_000, 20],
+    ]);
+    expect(plans[0]!.prices).toEqual([]);
+    // Only the demo provider is on in this test server: priced like Stripe.
+    expect(plans[1]!.prices).toEqual([{ provider: 'DEMO', amount: 2_900, currency: 'USD', interval: 'month' }]);
+    expect(plans[2]!.prices).toEqual([{ provider: 'DEMO', amount: 9_900, currency: 'USD', interval: 'month' }]);
+  });
+});
