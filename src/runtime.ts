@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { addBillingJobs } from './jobs/billing.js';
+import { addMemoryJobs } from './jobs/memories.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/index.js';
@@ -13,7 +14,6 @@ import { LocalBus, PostgresBus, RedisBus, type CacheBus } from './services/cache
 import { Embeddings, SemanticSearch } from './services/embeddings.js';
 import { Entitlements } from './services/entitlements.js';
 import { createMailer, type Mailer } from './services/mailer.js';
-import { embedMissingMemories, sweepExpiredMemories } from './services/memory-jobs.js';
 import { MemoryCounterStore, PostgresCounterStore, RateLimiter, RedisCounterStore } from './services/rate-limiter.js';
 import { FLUSH_INTERVAL_MS, UsageMeter } from './services/usage.js';
 
@@ -119,10 +119,6 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
   if (config.embeddings && !db.vectorSearch) logger.warn('EMBEDDINGS_URL is set but the database has no pgvector: recall is full-text only');
   const embeddings = config.embeddings && db.vectorSearch ? new Embeddings(config.embeddings, config.embeddingsDim, config.providerTimeoutMs) : null;
   const semantic = new SemanticSearch(db.vectorSearch, config.embeddingsDim, embeddings, logger);
-  scheduler.add({ name: 'sweep-expired-memories', everyMs: 60_000, run: () => sweepExpiredMemories(forkEm()) });
-  if (semantic.canEmbed) {
-    scheduler.add({ name: 'embed-missing-memories', everyMs: 30_000, run: () => embedMissingMemories(forkEm(), semantic, logger) });
-  }
 
   const rt: Runtime = {
     config,
@@ -151,5 +147,6 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     },
   };
   addBillingJobs(rt);
+  addMemoryJobs(rt);
   return rt;
 }

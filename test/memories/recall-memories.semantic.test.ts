@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RecallMemoriesDocument, StoreMemoriesDocument, StoreMemoryDocument, type RecallInput } from '../../sdk/index.js';
+import { EMBED_JOB } from '../../src/jobs/memories.js';
 import { Tier } from '../../src/entities/enums.js';
 import { embedText, startFakeEmbeddings, type FakeEmbeddings } from '../fakes/embeddings.js';
 import { registerUserWithTier, type TestUser } from '../support/accounts.js';
@@ -101,7 +102,7 @@ describe.skipIf(!vectors)(`semantic recall with pgvector and EMBEDDINGS_URL (${P
     expect((await recall(user, { query: 'fast car' })).hits).toHaveLength(1); // full-text still works
 
     fake.reset();
-    await server.rt.scheduler.runNow('embed-missing-memories');
+    await server.rt.scheduler.runNow(EMBED_JOB);
     expect(await hasEmbedding(id)).toBe(true);
     expect((await recall(user, { query: 'the automobile was quick' })).hits.map((h) => h.memory.id)).toEqual([id]);
   });

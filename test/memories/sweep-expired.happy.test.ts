@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentsDocument, StoreMemoriesDocument, StoreMemoryDocument } from '../../sdk/index.js';
+import { SWEEP_JOB } from '../../src/jobs/memories.js';
 import { registerUser } from '../support/accounts.js';
 import { counter, rowCount } from '../support/memories.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -22,7 +23,7 @@ describe('the expiry sweep', () => {
     expect((await a.client.request(AgentsDocument)).agents[0]!.memoryCount).toBe(1);
     expect(await counter(server.sql, a.id, 'MEMORIES')).toBe(3);
 
-    await server.rt.scheduler.runNow('sweep-expired-memories');
+    await server.rt.scheduler.runNow(SWEEP_JOB);
     expect([await rowCount(server.sql, a.id, 'memories'), await counter(server.sql, a.id, 'MEMORIES')]).toEqual([1, 1]);
     expect([await rowCount(server.sql, b.id, 'memories'), await counter(server.sql, b.id, 'MEMORIES')]).toEqual([0, 0]);
   });
@@ -36,7 +37,7 @@ describe('the expiry sweep', () => {
       [user.id],
     );
     await server.sql(`insert into quota_counters (user_id, resource, used) values (?, 'MEMORIES', 2500)`, [user.id]);
-    await server.rt.scheduler.runNow('sweep-expired-memories');
+    await server.rt.scheduler.runNow(SWEEP_JOB);
     expect([await rowCount(server.sql, user.id, 'memories'), await counter(server.sql, user.id, 'MEMORIES')]).toEqual([0, 0]);
   });
 
@@ -44,7 +45,7 @@ describe('the expiry sweep', () => {
     const user = await registerUser(server);
     await user.client.request(StoreMemoryDocument, { input: { content: 'keyed', idempotencyKey: 'old-key' } });
     await server.sql(`update memory_idempotency_keys set created_at = now() - interval '25 hours' where user_id = ?`, [user.id]);
-    await server.rt.scheduler.runNow('sweep-expired-memories');
+    await server.rt.scheduler.runNow(SWEEP_JOB);
     expect(await server.sql(`select 1 from memory_idempotency_keys where user_id = ?`, [user.id])).toEqual([]);
   });
 });
