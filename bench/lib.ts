@@ -58,6 +58,8 @@ export interface LoadResult {
   p99Ms: number;
   non2xx: number;
   errors: number;
+  /** 200 responses that carried GraphQL `errors`. */
+  graphqlErrors: number;
 }
 
 /** The q-quantile (0–1) of unsorted samples. */
@@ -69,23 +71,37 @@ export function quantile(samples: number[], q: number): number {
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-/** autocannon against one GraphQL operation; latencies are kept per response for exact percentiles. */
+/**
+ * autocannon against one GraphQL operation; latencies are kept per response for exact percentiles.
+ * `variables` may be a function of the request's number, for a different input on every request.
+ */
 export async function load(options: {
   url: string;
   query: string;
-  variables?: unknown;
+  variables?: unknown | ((i: number) => unknown);
   headers?: Record<string, string>;
   connections: number;
   durationSec: number;
 }): Promise<LoadResult> {
   const latencies: number[] = [];
+  let sent = 0;
+  let graphqlErrors = 0;
+  const { variables } = options;
+  const body = (i: number) => JSON.stringify({ query: options.query, variables: (typeof variables === 'function' ? variables(i) : variables) ?? {} });
   const result = await autocannon({
     url: options.url,
     method: 'POST',
     connections: options.connections,
     duration: options.durationSec,
     headers: { 'content-type': 'application/json', ...options.headers },
-    body: JSON.stringify({ query: options.query, variables: options.variables ?? {} }),
+    requests: [
+      {
+        setupRequest: (request) => ({ ...request, body: body(sent++) }),
+        onResponse: (status, responseBody) => {
+          if (status === 200 && responseBody.includes('"errors"')) graphqlErrors++;
+        },
+      },
+    ],
     setupClient: (client) => client.on('response', (_status: number, _bytes: number, ms: number) => latencies.push(ms)),
   });
   return {
@@ -95,6 +111,7 @@ export async function load(options: {
     p99Ms: round2(quantile(latencies, 0.99)),
     non2xx: result.non2xx,
     errors: result.errors,
+    graphqlErrors,
   };
 }
 

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { benchAuthLimit } from './auth-limit.js';
+import { benchMemories } from './memories.js';
 
 /**
  * `npm run bench [-- scenario …]`: runs each scenario beside its baseline in the same run and writes
@@ -12,6 +13,8 @@ const redisUrl = process.env.REDIS_URL;
 
 const scenarios: Record<string, () => Promise<unknown>> = {
   'auth-limit': () => benchAuthLimit({ databaseUrl, redisUrl, durationSec, connections: 50 }),
+  // Half a million memories need a real PostgreSQL.
+  ...(databaseUrl ? { memories: () => benchMemories({ databaseUrl, durationSec, redisUrl }) } : {}),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

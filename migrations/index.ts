@@ -1,11 +1,13 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000001_accounts } from './Migration20261122000001_accounts.js';
 import { Migration20261122000002_plans } from './Migration20261122000002_plans.js';
+import { Migration20261122000003_memories } from './Migration20261122000003_memories.js';
 import { Migration20261122000004_billing } from './Migration20261122000004_billing.js';
 
 /** Every migration in order. Listed explicitly so tsx, tsc output and bundles all find them. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122000001_accounts', class: Migration20261122000001_accounts },
   { name: 'Migration20261122000002_plans', class: Migration20261122000002_plans },
+  { name: 'Migration20261122000003_memories', class: Migration20261122000003_memories },
   { name: 'Migration20261122000004_billing', class: Migration20261122000004_billing },
 ];

@@ -25,6 +25,8 @@ export interface RawResponse<T> {
   headers: Headers;
   data: T | null;
   errors: GraphQLErrorShape[];
+  /** The response's `extensions`, e.g. `warnings` when semantic matching was skipped. */
+  extensions: Record<string, unknown>;
 }
 
 export interface RequestOptions {
@@ -82,13 +84,13 @@ export function createClient(options: ClientOptions): StellarClient {
       };
     }
     const text = await response.text();
-    let body: { data?: T | null; errors?: GraphQLErrorShape[] };
+    let body: { data?: T | null; errors?: GraphQLErrorShape[]; extensions?: Record<string, unknown> };
     try {
       body = JSON.parse(text);
     } catch {
       throw new TransportError(`Unexpected non-JSON response (HTTP ${response.status})`, response.status, text.slice(0, 500));
     }
-    return { status: response.status, headers: response.headers, data: body.data ?? null, errors: body.errors ?? [] };
+    return { status: response.status, headers: response.headers, data: body.data ?? null, errors: body.errors ?? [], extensions: body.extensions ?? {} };
   }
 
   const client: StellarClient = {

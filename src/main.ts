@@ -7,10 +7,8 @@ import { createRuntime } from './runtime.js';
 
 /** Process entry: configuration, database, runtime, HTTP server, and a graceful stop on SIGTERM. */
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (err) {
+/** Invalid configuration (also one found against the database, e.g. EMBEDDINGS_DIM) stops the start with one line per problem. */
+function exitOnConfigError(err: unknown): never {
   if (err instanceof ConfigError) {
     for (const problem of err.problems) console.error(`config error: ${problem}`);
     process.exit(1);
@@ -18,8 +16,15 @@ try {
   throw err;
 }
 
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  exitOnConfigError(err);
+}
+
 const logger = createLogger(config);
-const db = await openDatabase(config, logger, { migrate: true });
+const db = await openDatabase(config, logger, { migrate: true }).catch(exitOnConfigError);
 const rt = await createRuntime(config, logger, db);
 const app = await buildApp(rt);
 await app.listen({ port: config.port, host: config.host });

@@ -4,12 +4,14 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { addBillingJobs } from './jobs/billing.js';
+import { addMemoryJobs } from './jobs/memories.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/index.js';
 import { ensureOwner } from './services/accounts.js';
 import { Authenticator } from './services/authentication.js';
 import { LocalBus, PostgresBus, RedisBus, type CacheBus } from './services/cache-bus.js';
+import { Embeddings, SemanticSearch } from './services/embeddings.js';
 import { Entitlements } from './services/entitlements.js';
 import { createMailer, type Mailer } from './services/mailer.js';
 import { MemoryCounterStore, PostgresCounterStore, RateLimiter, RedisCounterStore } from './services/rate-limiter.js';
@@ -33,6 +35,8 @@ export interface Runtime {
   rateLimiter: RateLimiter;
   usage: UsageMeter;
   mailer: Mailer;
+  /** What semantic recall this deployment can do (pgvector, EMBEDDINGS_URL). */
+  semantic: SemanticSearch;
   /** The payment providers that are on (SPEC §8), built once from the configuration. */
   providers: ProviderRegistry;
   scheduler: Scheduler;
@@ -112,6 +116,10 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     scheduler.add({ name: 'prune-rate-limits', everyMs: 60_000, run: () => PostgresCounterStore.prune(forkEm()) });
   }
 
+  if (config.embeddings && !db.vectorSearch) logger.warn('EMBEDDINGS_URL is set but the database has no pgvector: recall is full-text only');
+  const embeddings = config.embeddings && db.vectorSearch ? new Embeddings(config.embeddings, config.embeddingsDim, config.providerTimeoutMs) : null;
+  const semantic = new SemanticSearch(db.vectorSearch, config.embeddingsDim, embeddings, logger);
+
   const rt: Runtime = {
     config,
     logger,
@@ -125,6 +133,7 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     rateLimiter: new RateLimiter(store),
     usage,
     mailer: createMailer(config, logger),
+    semantic,
     providers: createProviderRegistry(config, logger),
     scheduler,
     metrics,
@@ -138,5 +147,6 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     },
   };
   addBillingJobs(rt);
+  addMemoryJobs(rt);
   return rt;
 }

@@ -15,8 +15,8 @@ import { PLANS } from '../../src/services/plans.js';
  * The product's server as production composes it, plus two bench-only changes: a `benchPing`
  * field that carries the real `@auth @rateLimit` directives around a resolver that does nothing
  * (so the figure is the auth + limit + directive path itself), and a bench user whose per-minute
- * limit is too high to reach, so the limiter counts every request but never refuses.
- * Prints `{ url, apiKey }` on stdout when ready.
+ * and memory limits are too high to reach, so the limiter and the quota count every request but never refuse.
+ * Prints `{ url, apiKey, userId, counters }` on stdout when ready.
  */
 @Resolver()
 class BenchResolver {
@@ -32,13 +32,13 @@ const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 
 const logger = createLogger(config);
 const db = await openDatabase(config, logger, { migrate: true });
 const rt = await createRuntime(config, logger, db);
-const unlimited = { tier: Tier.TEAM, limits: { ...PLANS[Tier.TEAM].limits, requestsPerMinute: 1_000_000_000 }, owner: false };
+const unlimited = { tier: Tier.TEAM, limits: { ...PLANS[Tier.TEAM].limits, requestsPerMinute: 1_000_000_000, maxMemories: 1_000_000_000 }, owner: false };
 rt.entitlements.forUser = async () => unlimited;
 const account = await createAccount(rt.forkEm(), `bench-${Date.now()}@example.com`);
 const app = await buildApp(rt, { schema: await buildGraphQLSchema({ extraResolvers: [BenchResolver] }) });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
-console.log(JSON.stringify({ url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/graphql`, apiKey: account!.apiKey.secret, counters: rt.rateLimiter.store.kind }));
+console.log(JSON.stringify({ url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/graphql`, apiKey: account!.apiKey.secret, userId: account!.user.id, counters: rt.rateLimiter.store.kind }));
 process.on('SIGTERM', async () => {
   await app.close();
   await rt.close();

@@ -3,12 +3,15 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.js';
 import { initOrm, migrate } from './orm.js';
+import { prepareVectorColumn } from './vector.js';
 
 export interface Database {
   orm: MikroORM;
   url: string;
   /** Set when the database runs in this process (PGlite). */
   embedded?: EmbeddedPostgres;
+  /** pgvector is present and `memories.embedding` has the configured dimension: semantic recall is possible. */
+  vectorSearch: boolean;
   close(): Promise<void>;
 }
 
@@ -27,23 +30,28 @@ export async function openDatabase(config: Config, logger: Logger, options: Open
     url = embedded.url;
     logger.info({ dir: config.embeddedDbDir, ms: Date.now() - started }, 'embedded PostgreSQL started');
   }
-  let orm: MikroORM;
+  let orm: MikroORM | undefined;
+  let vectorSearch: boolean;
   try {
     orm = await initOrm({ url, poolMax: embedded ? 5 : config.databasePoolMax });
     if (options.migrate) {
       const applied = await migrate(orm);
       if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     }
+    vectorSearch = await prepareVectorColumn(orm.em.fork(), config.embeddingsDim, logger);
   } catch (err) {
+    await orm?.close(true);
     await embedded?.stop();
     throw err;
   }
+  const ready = orm;
   return {
-    orm,
+    orm: ready,
     url,
     embedded,
+    vectorSearch,
     async close() {
-      await orm.close(true);
+      await ready.close(true);
       await embedded?.stop();
     },
   };

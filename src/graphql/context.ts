@@ -6,6 +6,7 @@ import type { Caller, Principal } from '../services/authentication.js';
 import { OWNER_ENTITLEMENT, type Entitlement } from '../services/entitlements.js';
 import type { QuotaCheck } from '../services/quota.js';
 import type { WindowState } from '../services/rate-limiter.js';
+import type { ResponseWarning } from '../services/warnings.js';
 
 /** Everything a resolver may use for one request. Built once per request by `createContext`. */
 export interface GraphQLContext {
@@ -23,6 +24,8 @@ export interface GraphQLContext {
   quotaCheck(): Promise<QuotaCheck>;
   /** Per-request batching loaders, created on first use. */
   loaders: Map<string, unknown>;
+  /** What the operation could not do fully; answered in `extensions.warnings`. */
+  warnings: ResponseWarning[];
 }
 
 /**
@@ -49,6 +52,7 @@ export async function createContext(rt: Runtime, request: FastifyRequest): Promi
     requestId: String(request.id),
     rateLimit: null,
     loaders: new Map(),
+    warnings: [],
     entitlement() {
       const principal = requirePrincipal(context);
       entitlement ??= principal.owner ? Promise.resolve(OWNER_ENTITLEMENT) : rt.entitlements.forUser(principal.userId);

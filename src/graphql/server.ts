@@ -8,6 +8,7 @@ import { createContext, type GraphQLContext } from './context.js';
 import { errorLoggingPlugin, formatError } from './errors-plugin.js';
 import { hardening } from './hardening.js';
 import { limitsPlugin } from './limits-plugin.js';
+import { warningsPlugin } from './warnings-plugin.js';
 import { metricsPlugin } from './metrics-plugin.js';
 
 /**
@@ -31,6 +32,7 @@ export async function registerGraphQL(app: FastifyInstance, rt: Runtime, schema:
       limitsPlugin(rt),
       metricsPlugin(rt),
       errorLoggingPlugin(rt),
+      warningsPlugin(),
       rt.config.isProduction ? ApolloServerPluginLandingPageProductionDefault({ footer: false }) : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
     ],
   });

@@ -2,10 +2,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { QuotaResource } from '../entities/enums.js';
 import { User } from '../entities/User.js';
 import { badInput, emailTaken, notFound } from '../errors.js';
+import { ensureDefaultAgent } from './agents.js';
 import { issueApiKey, type CreatedApiKey } from './api-keys.js';
 import { setQuotaUsed } from './quota.js';
 
-/** Accounts (SPEC §5): registration and lookups. */
+/** Accounts (SPEC §5): registration and lookups. Every account has its `default` agent from the start (SPEC §7). */
 
 // Pragmatic address check: one @, a dotted domain, no spaces; the mail itself proves the rest.
 const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
@@ -39,6 +40,7 @@ export async function createAccount(em: EntityManager, email: string, id?: strin
     const managed = tx.merge(user);
     const apiKey = await issueApiKey(tx, user.id, 'default');
     await setQuotaUsed(tx, user.id, QuotaResource.API_KEYS, 1);
+    await ensureDefaultAgent(tx, user.id);
     return { user: managed, apiKey };
   });
 }
@@ -63,6 +65,10 @@ export async function getUser(em: EntityManager, userId: string): Promise<User> 
 export const OWNER_EMAIL = 'owner@self-hosted.invalid';
 
 export async function ensureOwner(em: EntityManager): Promise<User> {
-  await em.execute(`insert into users (id, email) values (gen_random_uuid(), ?) on conflict (email) do nothing`, [OWNER_EMAIL]);
-  return (await em.findOne(User, { email: OWNER_EMAIL }))!;
+  return em.transactional(async (tx) => {
+    await tx.execute(`insert into users (id, email) values (gen_random_uuid(), ?) on conflict (email) do nothing`, [OWNER_EMAIL]);
+    const owner = (await tx.findOne(User, { email: OWNER_EMAIL }))!;
+    await ensureDefaultAgent(tx, owner.id);
+    return owner;
+  });
 }

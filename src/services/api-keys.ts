@@ -98,7 +98,9 @@ export async function revokeAllApiKeys(tx: EntityManager, userId: string): Promi
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+export const isUuid = (id: string) => UUID.test(id);
+
 /** Ids are UUIDs; anything else cannot exist, so it is simply not found. */
 export function assertUuid(id: string, what = 'API key'): void {
-  if (!UUID.test(id)) throw notFound(what);
+  if (!isUuid(id)) throw notFound(what);
 }

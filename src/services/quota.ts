@@ -21,29 +21,45 @@ function exceeded(resource: QuotaResource, { entitlement, publicUrl }: QuotaChec
   return quotaExceeded({ resource, limit, used, upgradeTier, message });
 }
 
+/**
+ * The conditional upsert behind every reservation, also usable inside a larger statement (a store
+ * counts its memory in the statement that inserts it). `rows` yields (user_id, resource, amount);
+ * it returns the new `used`, or no row when the amount does not fit under `limit` (null: no limit).
+ */
+export function takeQuotaSql(rows: string, limit: number | null): string {
+  return `insert into quota_counters (user_id, resource, used) ${rows}
+    on conflict (user_id, resource) do update set used = quota_counters.used + excluded.used
+    ${limit === null ? '' : `where quota_counters.used + excluded.used <= ${Math.trunc(limit)}`}
+    returning used`;
+}
+
+/**
+ * SQLSTATE of `refuse_over_quota(resource)` (migration 3): a statement that inserts and counts in
+ * one go calls it to abort itself, insert included, when `takeQuotaSql` refused.
+ */
+export const QUOTA_REFUSED_SQLSTATE = 'QX001';
+
+export const isQuotaRefusal = (err: unknown) => (err as { code?: unknown } | null)?.code === QUOTA_REFUSED_SQLSTATE;
+
+/** The QUOTA_EXCEEDED answer, with the units used now. */
+export async function quotaRefusal(em: EntityManager, userId: string, resource: QuotaResource, check: QuotaCheck) {
+  return exceeded(resource, check, await quotaUsed(em, userId, resource), limitFor(check.entitlement.limits, resource) ?? Infinity);
+}
+
 /** Takes `amount` units or throws QUOTA_EXCEEDED. Call inside the write's transaction. */
 export async function reserveQuota(em: EntityManager, userId: string, resource: QuotaResource, amount: number, check: QuotaCheck): Promise<number> {
   const limit = limitFor(check.entitlement.limits, resource);
-    if (limit === null) {
-    const [row] = await em.execute<{ used: number }[]>(
-      `insert into quota_counters (user_id, resource, used) values (?, ?, ?)
-       on conflict (user_id, resource) do update set used = quota_counters.used + excluded.used
-       returning used`,
-      [userId, resource, amount],
-    );
-    return row!.used;
+  if (limit === null || amount <= limit) {
+    const [row] = await em.execute<{ used: number }[]>(takeQuotaSql('values (?, ?, ?)', limit), [userId, resource, amount]);
+    if (row) return row.used;
   }
-  if (amount <= limit) {
-    const rows = await em.execute<{ used: number }[]>(
-      `insert into quota_counters (user_id, resource, used) values (?, ?, ?)
-       on conflict (user_id, resource) do update set used = quota_counters.used + excluded.used
-       where quota_counters.used + excluded.used <= ?
-       returning used`,
-      [userId, resource, amount, limit],
-    );
-    if (rows.length > 0) return rows[0]!.used;
-  }
-  throw exceeded(resource, check, await quotaUsed(em, userId, resource), limit);
+  throw await quotaRefusal(em, userId, resource, check);
+}
+
+/** Counts units without a cap (no limit, or what always exists such as the `default` agent). In the write's transaction. */
+export async function addQuotaUsed(em: EntityManager, userId: string, resource: QuotaResource, amount: number): Promise<number> {
+  const [row] = await em.execute<{ used: number }[]>(takeQuotaSql('values (?, ?, ?)', null), [userId, resource, amount]);
+  return row!.used;
 }
 
 /** Gives units back after a delete, in the delete's transaction. */

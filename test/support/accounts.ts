@@ -33,3 +33,10 @@ export async function grantTier(server: Pick<TestServer, 'sql' | 'rt'>, userId: 
   await server.sql(`insert into grants (id, user_id, tier, expires_at, reason) values (gen_random_uuid(), ?, ?, ?, 'test')`, [userId, tier, expiresAt]);
   await server.rt.entitlements.changed(userId);
 }
+
+/** A new account on `tier` (through a grant), for tests that need more than FREE allows. */
+export async function registerUserWithTier(server: Pick<TestServer, 'client' | 'sql' | 'rt'>, tier: Tier): Promise<TestUser> {
+  const user = await registerUser(server);
+  await grantTier(server, user.id, tier);
+  return user;
+}

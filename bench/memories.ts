@@ -1,0 +1,213 @@
+import { print } from 'graphql';
+import pg from 'pg';
+import { RecallMemoriesDocument, StoreMemoryDocument } from '../sdk/index.js';
+import { recallQuery } from '../src/services/recall.js';
+import { load, quantile, ratio, startServer, type BenchServer, type LoadResult } from './lib.js';
+
+/**
+ * Issue 4's figures: half a million memories of one user, seeded in bulk SQL, then
+ * - recallMemories through GraphQL (10 connections) beside the very same ranking statement
+ *   (`recallQuery` of src/services/recall.ts) run straight through `pg` by 10 clients;
+ * - storeMemory through GraphQL (50 connections) beside plain INSERTs through `pg` (50 clients);
+ * - the server's peak RSS (VmHWM of its process).
+ * The server is the product's composition in its own process (bench/servers/stellar.ts: a TEAM
+ * user whose limits are out of reach, so the limiter and the quota count but never refuse), on a
+ * throwaway database on the PostgreSQL server at `databaseUrl`; its rate-limit counters are in
+ * Redis when `redisUrl` is given, as in a multi-instance deployment, else in PostgreSQL.
+ */
+
+const MEMORIES = 500_000;
+const RECALL_CONNECTIONS = 10;
+const STORE_CONNECTIONS = 50;
+const WARMUP_SEC = 3;
+
+// Common English words; seeded memories draw them with a skew, so a few are frequent and most are not.
+const WORDS = (
+  'time year people way day man thing woman life child world school state family student group country problem hand part ' +
+  'place case week company system program question work government number night point home water room mother area money ' +
+  'story fact month lot right study book eye job word business issue side kind head house service friend father power hour ' +
+  'game line end member law car city community name president team minute idea kid body information back parent face ' +
+  'others level office door health person art war history party result change morning reason research girl guy moment air ' +
+  'teacher force education foot boy age policy music market sense nation plan college interest death experience effect ' +
+  'class control care field development role effort rate heart drug show leader light voice wife police mind price report ' +
+  'decision son view relationship town road arm difference value building action model season society tax director ' +
+  'position player record paper space ground form event official matter center couple site project activity star table need ' +
+  'court oil situation cost industry figure street image phone data picture practice piece land product doctor wall patient ' +
+  'worker news test movie north love support technology step baby computer type attention film tree source organization ' +
+  'hair window evidence population bank coffee tea garden flight meeting dinner lunch train ticket hotel beach mountain ' +
+  'river lake island forest winter summer spring autumn birthday wedding holiday vacation airport station hospital medicine ' +
+  'allergy recipe kitchen bread cheese apple orange banana chicken fish soup salad pizza pasta rice sugar salt pepper butter'
+).split(' ');
+
+interface ServerInfo {
+  url: string;
+  apiKey: string;
+  userId: string;
+}
+
+/** A fresh database on the server at `serverUrl`, and how to drop it. */
+async function throwawayDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `stellar_bench_memories_${process.pid}_${Date.now().toString(36)}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
+}
+
+/** MEMORIES memories in the user's default agent, in set-based statements; returns the seconds taken. */
+async function seed(pool: pg.Pool, userId: string): Promise<number> {
+  const started = Date.now();
+  const { rows } = await pool.query<{ id: string }>(`select id from agents where user_id = $1 and name = 'default'`, [userId]);
+  for (let count = 0; count < MEMORIES; ) {
+    // Random contents can repeat; repeats are skipped and the loop tops up.
+    await pool.query(
+      `insert into memories (id, user_id, agent_id, content, importance, tags, created_at)
+       select gen_random_uuid(), $1, $2,
+              (select string_agg(($3::text[])[1 + floor(power(random(), 2.5) * $4)::int], ' ') from generate_series(1, 6 + (n % 14))),
+              round(random()::numeric, 2)::float8,
+              case n % 5 when 0 then array['work'] when 1 then array['home', 'family'] else '{}'::text[] end,
+              now() - make_interval(secs => n * 5)
+       from generate_series(1, $5::int) as n
+       on conflict do nothing`,
+      [userId, rows[0]!.id, WORDS, WORDS.length, Math.min(100_000, MEMORIES - count)],
+    );
+    count = Number((await pool.query(`select count(*) from memories where user_id = $1`, [userId])).rows[0].count);
+  }
+  await pool.query(
+    `insert into quota_counters (user_id, resource, used) values ($1, 'MEMORIES', $2)
+     on conflict (user_id, resource) do update set used = excluded.used`,
+    [userId, MEMORIES],
+  );
+  await pool.query('vacuum analyze memories');
+  return Math.round((Date.now() - started) / 100) / 10;
+}
+
+/** Two-word queries of moderately common words (deterministic), the same list for both sides. */
+function recallQueries(count: number): string[] {
+  let state = 7;
+  const next = () => (state = (state * 48_271) % 2_147_483_647) / 2_147_483_647;
+  const word = () => WORDS[10 + Math.floor(next() * 140)]!;
+  return Array.from({ length: count }, () => `${word()} ${word()}`);
+}
+
+/** knex `?` placeholders to `$n` for `pg`; the ranking SQL holds no other question mark. */
+const positional = (sql: string) => {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+};
+
+/** `clients` loops running `run(client, i)` on their own connections for `seconds`; latencies of each call. */
+async function sqlLoad(pool: pg.Pool, clients: number, seconds: number, run: (client: pg.PoolClient, i: number) => Promise<unknown>) {
+  let issued = 0;
+  let errors = 0;
+  const latencies: number[] = [];
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      const client = await pool.connect();
+      try {
+        while (performance.now() < deadline) {
+          const t = performance.now();
+          await run(client, issued++).then(
+            () => latencies.push(performance.now() - t),
+            () => errors++,
+          );
+        }
+      } finally {
+        client.release();
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  const round2 = (n: number) => Math.round(n * 100) / 100;
+  return { requestsPerSec: Math.round(latencies.length / elapsed), p50Ms: round2(quantile(latencies, 0.5)), p95Ms: round2(quantile(latencies, 0.95)), errors };
+}
+
+/** A GraphQL load after a warm-up, with the server's CPU time per request (steadier than req/s on a shared machine). */
+async function measured(server: BenchServer<ServerInfo>, options: Omit<Parameters<typeof load>[0], 'url' | 'headers'>): Promise<LoadResult & { cpuUsPerRequest: number }> {
+  const request = { ...options, url: server.info.url, headers: { authorization: `Bearer ${server.info.apiKey}` } };
+  await load({ ...request, durationSec: WARMUP_SEC });
+  const cpuBefore = await server.cpuMs();
+  const result = await load(request);
+  const cpuMs = (await server.cpuMs()) - cpuBefore;
+  return { ...result, cpuUsPerRequest: Math.round((cpuMs * 1000) / (result.requestsPerSec * options.durationSec)) };
+}
+
+export async function benchMemories(opts: { databaseUrl: string; durationSec: number; redisUrl?: string }): Promise<Record<string, unknown>> {
+  const database = await throwawayDatabase(opts.databaseUrl);
+  const pool = new pg.Pool({ connectionString: database.url, max: STORE_CONNECTIONS });
+  pool.on('error', () => {}); // idle connections die when the database is dropped at the end
+  let server: BenchServer<ServerInfo> | undefined;
+  try {
+    server = await startServer<ServerInfo>('bench/servers/stellar.ts', { DATABASE_URL: database.url, REDIS_URL: opts.redisUrl });
+    const { userId } = server.info;
+    const seedSeconds = await seed(pool, userId);
+
+    const queries = recallQueries(200);
+    const matches = await Promise.all(
+      queries.slice(0, 50).map(async (q) => Number((await pool.query(`select count(*) from memories where search @@ websearch_to_tsquery('simple', $1)`, [q])).rows[0].count)),
+    );
+    const recallGraphql = await measured(server, {
+      query: print(RecallMemoriesDocument),
+      variables: (i: number) => ({ input: { query: queries[i % queries.length], limit: 10 } }),
+      connections: RECALL_CONNECTIONS,
+      durationSec: opts.durationSec,
+    });
+    const recallStatements = queries.map((query) => {
+      const { sql, params } = recallQuery({ userId, query, agent: null, tags: [], metadata: null, minImportance: null, limit: 10, embedding: null });
+      return { text: positional(sql), values: params };
+    });
+    const directRecall = (client: pg.PoolClient, i: number) => client.query(recallStatements[i % recallStatements.length]!);
+    await sqlLoad(pool, RECALL_CONNECTIONS, WARMUP_SEC, directRecall);
+    const recallSql = await sqlLoad(pool, RECALL_CONNECTIONS, opts.durationSec, directRecall);
+
+    const content = (side: string, i: number) => `${side} store ${i}: ${WORDS[i % WORDS.length]} ${WORDS[(i * 7) % WORDS.length]} ${WORDS[(i * 13) % WORDS.length]}`;
+    const storeGraphql = await measured(server, {
+      query: print(StoreMemoryDocument),
+      variables: (i: number) => ({ input: { content: content('graphql', i), tags: ['bench'] } }),
+      connections: STORE_CONNECTIONS,
+      durationSec: opts.durationSec,
+    });
+    const { rows } = await pool.query<{ id: string }>(`select id from agents where user_id = $1 and name = 'default'`, [userId]);
+    const insertSql = await sqlLoad(pool, STORE_CONNECTIONS, opts.durationSec, (client, i) =>
+      client.query(`insert into memories (id, user_id, agent_id, content, importance, tags) values (gen_random_uuid(), $1, $2, $3, 0.5, $4)`, [
+        userId,
+        rows[0]!.id,
+        content('sql', i),
+        ['bench'],
+      ]),
+    );
+
+    const peakRssMb = Math.round(await server.peakRssMb());
+    const recallTargetMs = Math.round((2 * recallSql.p50Ms + 2) * 100) / 100;
+    const clean = (r: LoadResult) => r.errors + r.non2xx + r.graphqlErrors === 0;
+    return {
+      memories: MEMORIES,
+      seedSeconds,
+      rateLimitCounters: opts.redisUrl ? 'redis' : 'postgres',
+      recallQueryMatches: { min: Math.min(...matches), median: quantile(matches, 0.5), max: Math.max(...matches) },
+      recall: { graphql: recallGraphql, directSql: recallSql, targetP50Ms: recallTargetMs, met: clean(recallGraphql) && recallGraphql.p50Ms <= recallTargetMs },
+      store: {
+        graphql: storeGraphql,
+        directInsert: insertSql,
+        ratio: ratio(storeGraphql.requestsPerSec, insertSql.requestsPerSec),
+        met: clean(storeGraphql) && storeGraphql.requestsPerSec >= 0.4 * insertSql.requestsPerSec,
+      },
+      serverPeakRssMb: { value: peakRssMb, met: peakRssMb < 300 },
+    };
+  } finally {
+    await server?.stop();
+    await pool.end();
+    await database.drop();
+  }
+}

@@ -1,0 +1,50 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import { ConfigError } from '../config.js';
+
+/** pgvector's HNSW index takes vectors of at most this many dimensions; larger ones are searched exactly. */
+const HNSW_MAX_DIM = 2000;
+/** Serializes this setup between instances starting together. */
+const SETUP_LOCK = 7_341_002;
+
+/**
+ * Semantic recall needs pgvector, which the embedded database has and many PostgreSQL servers do
+ * not. When the extension is there (or can be created), `memories.embedding vector(EMBEDDINGS_DIM)`
+ * and its HNSW index are added if missing; the dimension depends on configuration, so this cannot
+ * be a migration. An existing column of another dimension stops the start: its vectors would be
+ * unusable. Returns whether vector search is on.
+ */
+export async function prepareVectorColumn(em: EntityManager, dim: number, logger: Logger): Promise<boolean> {
+  const [installed] = await em.execute(`select 1 from pg_extension where extname = 'vector'`);
+  if (!installed) {
+    const [available] = await em.execute(`select 1 from pg_available_extensions where name = 'vector'`);
+    if (!available) {
+      logger.info('pgvector is not available on this database: recall is full-text only');
+      return false;
+    }
+    try {
+      await em.execute('create extension if not exists vector');
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'pgvector is available but could not be created (ask a superuser to run CREATE EXTENSION vector): recall is full-text only');
+      return false;
+    }
+  }
+  await em.transactional(async (tx) => {
+    await tx.execute(`select pg_advisory_xact_lock(${SETUP_LOCK})`);
+    const [column] = await tx.execute<{ dim: number }[]>(
+      `select atttypmod as dim from pg_attribute where attrelid = 'memories'::regclass and attname = 'embedding' and not attisdropped`,
+    );
+    if (column && column.dim !== dim) {
+      throw new ConfigError([
+        `EMBEDDINGS_DIM is ${dim} but the stored embeddings (memories.embedding) have ${column.dim} dimensions: set EMBEDDINGS_DIM=${column.dim}, or drop that column to start over with ${dim}`,
+      ]);
+    }
+    if (!column) await tx.execute(`alter table memories add column embedding vector(${dim})`);
+    if (dim <= HNSW_MAX_DIM) {
+      await tx.execute(`create index if not exists memories_embedding_idx on memories using hnsw (embedding vector_cosine_ops)`);
+    } else {
+      logger.warn({ dim }, `embeddings over ${HNSW_MAX_DIM} dimensions cannot be indexed by pgvector: semantic recall scans every candidate`);
+    }
+  });
+  return true;
+}

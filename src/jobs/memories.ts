@@ -1,0 +1,26 @@
+import type { Runtime } from '../runtime.js';
+import { embedMissingMemories, sweepExpiredMemories } from '../services/memory-jobs.js';
+
+export const SWEEP_JOB = 'sweep-expired-memories';
+export const EMBED_JOB = 'embed-missing-memories';
+
+/** The scheduled memory upkeep of an instance; every instance runs it, the services make that safe. */
+export function addMemoryJobs(rt: Runtime): void {
+  rt.scheduler.add({
+    name: SWEEP_JOB,
+    everyMs: 60_000,
+    run: async () => {
+      const swept = await sweepExpiredMemories(rt.forkEm());
+      if (swept > 0) rt.logger.info({ job: SWEEP_JOB, swept }, 'expired memories deleted');
+    },
+  });
+  if (!rt.semantic.canEmbed) return;
+  rt.scheduler.add({
+    name: EMBED_JOB,
+    everyMs: 30_000,
+    run: async () => {
+      const embedded = await embedMissingMemories(rt.forkEm(), rt.semantic, rt.logger);
+      if (embedded > 0) rt.logger.info({ job: EMBED_JOB, embedded }, 'memories embedded');
+    },
+  });
+}

@@ -1,0 +1,40 @@
+import { Arg, Ctx, Directive, Field, Float, InputType, Int, Mutation, Resolver } from 'type-graphql';
+import type { GraphQLContext } from '../../graphql/context.js';
+import { recallMemories } from '../../services/recall.js';
+import { JSONObjectScalar } from '../../schema/scalars.js';
+import { RecallHitType } from '../../schema/types/memory.js';
+import { memoryDeps } from './deps.js';
+
+@InputType('RecallInput')
+export class RecallInput {
+  @Field(() => String)
+  query!: string;
+
+  @Field(() => String, { nullable: true })
+  agent?: string | null;
+
+  @Field(() => Int, { defaultValue: 10 })
+  limit!: number;
+
+  @Field(() => [String], { nullable: true, description: 'Every tag must be on the memory.' })
+  tags?: string[] | null;
+
+  @Field(() => JSONObjectScalar, { nullable: true, description: "Contained in the memory's metadata (JSON containment)." })
+  metadata?: Record<string, unknown> | null;
+
+  @Field(() => Float, { nullable: true })
+  minImportance?: number | null;
+
+  @Field(() => [Float], { nullable: true })
+  embedding?: number[] | null;
+}
+
+@Resolver()
+export class RecallMemoriesResolver {
+  @Mutation(() => [RecallHitType], { description: 'Best matches first, at most 50; only memories that match the query.' })
+  @Directive('@auth')
+  @Directive('@rateLimit')
+  async recallMemories(@Arg('input', () => RecallInput) input: RecallInput, @Ctx() ctx: GraphQLContext): Promise<RecallHitType[]> {
+    return recallMemories(memoryDeps(ctx), input);
+  }
+}

@@ -1,0 +1,85 @@
+import { badInput } from '../errors.js';
+
+/**
+ * The shape rules of SPEC §7, shared by stores and recalls. Each check names the field it refuses
+ * (`prefix` locates an item of a list, e.g. `inputs[3].`), so a client knows exactly what to fix.
+ */
+
+export const AGENT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+export const DEFAULT_AGENT = 'default';
+export const MAX_CONTENT_CHARS = 10_000;
+export const MAX_TAGS = 20;
+export const MAX_TAG_CHARS = 64;
+export const MAX_METADATA_BYTES = 16 * 1024;
+export const MAX_IDEMPOTENCY_KEY_CHARS = 255;
+
+/** Characters, not UTF-16 units: an emoji is one character. */
+const charCount = (text: string) => [...text].length;
+
+/** PostgreSQL text and jsonb cannot hold NUL. */
+const hasNul = (text: string) => text.includes('\u0000');
+
+export function agentName(raw: string, field: string): string {
+  if (!AGENT_NAME.test(raw)) throw badInput(field, 'An agent name is 1 to 64 characters of ASCII letters, digits, "-", "_" and "."');
+  return raw;
+}
+
+export function content(raw: string, field: string): string {
+  const text = raw.trim();
+  if (text.length === 0) throw badInput(field, 'Content must not be empty');
+  if (charCount(text) > MAX_CONTENT_CHARS) throw badInput(field, `Content is at most ${MAX_CONTENT_CHARS} characters`);
+  if (hasNul(text)) throw badInput(field, 'Content must not contain NUL characters');
+  return text;
+}
+
+export function unitInterval(value: number, field: string): number {
+  if (!Number.isFinite(value) || value < 0 || value > 1) throw badInput(field, `${field.replace(/^.*\./, '')} must be between 0 and 1`);
+  return value;
+}
+
+/** Trimmed, duplicates dropped, order kept. */
+export function tags(raw: readonly string[] | null | undefined, field: string): string[] {
+  if (!raw) return [];
+  if (raw.length > MAX_TAGS) throw badInput(field, `At most ${MAX_TAGS} tags`);
+  const seen = new Set<string>();
+  for (const entry of raw) {
+    const tag = entry.trim();
+    if (tag.length === 0 || charCount(tag) > MAX_TAG_CHARS || hasNul(tag)) throw badInput(field, `Each tag is 1 to ${MAX_TAG_CHARS} characters`);
+    seen.add(tag);
+  }
+  return [...seen];
+}
+
+export function metadata(raw: Record<string, unknown> | null | undefined, field: string): Record<string, unknown> | null {
+  if (raw === null || raw === undefined) return null;
+  const json = JSON.stringify(raw);
+  if (Buffer.byteLength(json, 'utf8') > MAX_METADATA_BYTES) throw badInput(field, `Metadata is at most ${MAX_METADATA_BYTES} bytes of JSON`);
+  if (json.includes('\\u0000')) throw badInput(field, 'Metadata must not contain NUL characters');
+  return raw;
+}
+
+/** Of the deployment's dimension (EMBEDDINGS_DIM), finite, and not all zeros (it would have no direction). */
+export function embedding(raw: readonly number[] | null | undefined, dim: number, field: string): number[] | null {
+  if (raw === null || raw === undefined) return null;
+  if (raw.length !== dim) throw badInput(field, `An embedding has ${dim} dimensions on this deployment (got ${raw.length})`);
+  if (!raw.every(Number.isFinite)) throw badInput(field, 'An embedding holds finite numbers only');
+  if (raw.every((x) => x === 0)) throw badInput(field, 'An embedding must not be all zeros');
+  return [...raw];
+}
+
+export function futureDate(raw: Date | null | undefined, field: string, now = Date.now()): Date | null {
+  if (raw === null || raw === undefined) return null;
+  if (raw.getTime() <= now) throw badInput(field, `${field.replace(/^.*\./, '')} must be in the future`);
+  return raw;
+}
+
+export function idempotencyKey(raw: string | null | undefined, field: string): string | null {
+  if (raw === null || raw === undefined) return null;
+  if (raw.length === 0 || raw.length > MAX_IDEMPOTENCY_KEY_CHARS || hasNul(raw)) {
+    throw badInput(field, `An idempotency key is 1 to ${MAX_IDEMPOTENCY_KEY_CHARS} characters`);
+  }
+  return raw;
+}
+
+/** A pgvector literal. */
+export const vectorLiteral = (values: readonly number[]) => `[${values.join(',')}]`;

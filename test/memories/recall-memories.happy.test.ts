@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryDocument, RecallMemoriesDocument, StoreMemoriesDocument, StoreMemoryDocument, UsageDocument, type RecallInput } from '../../sdk/index.js';
+import { Tier } from '../../src/entities/enums.js';
+import { registerUserWithTier, type TestUser } from '../support/accounts.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server?.close());
+
+const proUser = () => registerUserWithTier(server, Tier.PRO);
+
+const recall = async (user: TestUser, input: RecallInput) => (await user.client.request(RecallMemoriesDocument, { input })).recallMemories;
+const contents = async (user: TestUser, input: RecallInput) => (await recall(user, input)).map((hit) => hit.memory.content);
+
+describe('recallMemories', () => {
+  it('returns only memories that match the query, with relevance and score between 0 and 1', async () => {
+    const user = await proUser();
+    await user.client.request(StoreMemoriesDocument, {
+      inputs: [{ content: 'The user drinks oat milk in coffee' }, { content: 'Coffee beans come from Ethiopia' }, { content: 'Likes hiking on weekends' }],
+    });
+    const hits = await recall(user, { query: 'oat milk' });
+    expect(hits.map((h) => h.memory.content)).toEqual(['The user drinks oat milk in coffee']);
+    expect(hits[0]!.relevance).toBeGreaterThan(0);
+    expect(hits[0]!.relevance).toBeLessThanOrEqual(1);
+    expect(hits[0]!.score).toBeGreaterThan(0);
+    expect(hits[0]!.score).toBeLessThanOrEqual(1);
+    expect(await contents(user, { query: 'coffee' })).toHaveLength(2);
+    expect(await recall(user, { query: 'submarine' })).toEqual([]);
+    expect(await recall(user, { query: '!!! ???' })).toEqual([]);
+  });
+
+  it('bumps recallCount and lastRecalledAt of the returned memories only', async () => {
+    const user = await proUser();
+    const { storeMemories } = await user.client.request(StoreMemoriesDocument, { inputs: [{ content: 'red bicycle in the garage' }, { content: 'blue car outside' }] });
+    const [bike, car] = storeMemories.map((s) => s.memory);
+    const [hit] = await recall(user, { query: 'bicycle' });
+    expect(hit!.memory).toMatchObject({ id: bike!.id, recallCount: 1 });
+    expect(hit!.memory.lastRecalledAt).not.toBeNull();
+    await recall(user, { query: 'bicycle' });
+    expect((await user.client.request(MemoryDocument, { id: bike!.id })).memory).toMatchObject({ recallCount: 2 });
+    expect((await user.client.request(MemoryDocument, { id: car!.id })).memory).toMatchObject({ recallCount: 0, lastRecalledAt: null });
+  });
+
+  it('matches non-English text: Korean, Russian, German, Greek, accented Latin', async () => {
+    const user = await proUser();
+    await user.client.request(StoreMemoriesDocument, {
+      inputs: [
+        { content: '다음 주 회의는 서울에서 열립니다' },
+        { content: 'Встреча перенесена в Москве на пятницу' },
+        { content: 'Das Fußballspiel ist am Sonntag in München' },
+        { content: 'Το ραντεβού είναι στην Αθήνα' },
+        { content: 'Le café de la gare est fermé' },
+      ],
+    });
+    expect(await contents(user, { query: '서울에서' })).toEqual(['다음 주 회의는 서울에서 열립니다']);
+    expect(await contents(user, { query: 'москве' })).toEqual(['Встреча перенесена в Москве на пятницу']);
+    expect(await contents(user, { query: 'München Fußballspiel' })).toEqual(['Das Fußballspiel ist am Sonntag in München']);
+    expect(await contents(user, { query: 'αθήνα' })).toEqual(['Το ραντεβού είναι στην Αθήνα']);
+    expect(await contents(user, { query: 'café fermé' })).toEqual(['Le café de la gare est fermé']);
+  });
+
+  it('understands web search syntax: all words by default, "quoted phrases", or, -exclusion', async () => {
+    const user = await proUser();
+    await user.client.request(StoreMemoriesDocument, {
+      inputs: [{ content: 'green tea with honey' }, { content: 'honey and green apples' }, { content: 'black tea please' }],
+    });
+    expect((await contents(user, { query: 'green honey' })).sort()).toEqual(['green tea with honey', 'honey and green apples']);
+    expect(await contents(user, { query: '"green tea"' })).toEqual(['green tea with honey']);
+    expect((await contents(user, { query: 'apples or black' })).sort()).toEqual(['black tea please', 'honey and green apples']);
+    expect(await contents(user, { query: 'tea -honey' })).toEqual(['black tea please']);
+  });
+
+  it('applies agent, tags (all of them), metadata containment and minImportance inside the query', async () => {
+    const user = await proUser();
+    await user.client.request(StoreMemoriesDocument, {
+      inputs: [
+        { content: 'project alpha kickoff', agent: 'work', tags: ['q1', 'planning'], metadata: { team: 'core', level: 2 }, importance: 0.9 },
+        { content: 'project alpha budget', agent: 'work', tags: ['q1'], metadata: { team: 'core' }, importance: 0.4 },
+        { content: 'project alpha party', agent: 'home', tags: ['q1', 'planning'], metadata: { team: 'core', level: 2 }, importance: 0.9 },
+        { content: 'project alpha review', tags: ['planning'], metadata: { team: 'infra', level: 2 }, importance: 0.7 },
+      ],
+    });
+    const query = 'project alpha';
+    expect((await contents(user, { query })).length).toBe(4);
+    expect((await contents(user, { query, agent: 'work' })).sort()).toEqual(['project alpha budget', 'project alpha kickoff']);
+    expect((await contents(user, { query, tags: ['q1', 'planning'] })).sort()).toEqual(['project alpha kickoff', 'project alpha party']);
+    expect((await contents(user, { query, metadata: { team: 'core', level: 2 } })).sort()).toEqual(['project alpha kickoff', 'project alpha party']);
+    expect((await contents(user, { query, minImportance: 0.7 })).sort()).toEqual(['project alpha kickoff', 'project alpha party', 'project alpha review']);
+    expect(await contents(user, { query, agent: 'work', tags: ['planning'], metadata: { team: 'core' }, minImportance: 0.5 })).toEqual(['project alpha kickoff']);
+    expect(await contents(user, { query, agent: 'nobody' })).toEqual([]);
+  });
+
+  it('ranks equally relevant matches by importance', async () => {
+    const user = await proUser();
+    await user.client.request(StoreMemoriesDocument, {
+      inputs: [
+        { content: 'dentist appointment on Tuesday', importance: 0.2 },
+        { content: 'dentist appointment on Friday', importance: 0.9 },
+      ],
+    });
+    expect(await contents(user, { query: 'dentist appointment' })).toEqual(['dentist appointment on Friday', 'dentist appointment on Tuesday']);
+  });
+
+  it('returns at most `limit` hits (10 by default, 50 at most), best first', async () => {
+    const user = await proUser();
+    const inputs = Array.from({ length: 60 }, (_, i) => ({ content: `note ${i} about the garden`, importance: i / 100 }));
+    await user.client.request(StoreMemoriesDocument, { inputs });
+    expect(await recall(user, { query: 'garden' })).toHaveLength(10);
+    const all = await recall(user, { query: 'garden', limit: 50 });
+    expect(all).toHaveLength(50);
+    const scores = all.map((h) => h.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    expect(all[0]!.memory.content).toBe('note 59 about the garden');
+  });
+
+  it('never returns expired memories', async () => {
+    const user = await proUser();
+    const { storeMemory } = await user.client.request(StoreMemoryDocument, { input: { content: 'temporary door code 1234', expiresAt: new Date(Date.now() + 60_000).toISOString() } });
+    expect(await contents(user, { query: 'door code' })).toHaveLength(1);
+    await server.sql(`update memories set expires_at = now() - interval '1 second' where id = ?`, [storeMemory.memory.id]);
+    expect(await contents(user, { query: 'door code' })).toEqual([]);
+  });
+
+  it('meters recalls in usage', async () => {
+    const user = await proUser();
+    await recall(user, { query: 'anything' });
+    await recall(user, { query: 'anything' });
+    await server.rt.scheduler.runNow('flush-usage');
+    expect((await user.client.request(UsageDocument)).usage.recallsThisPeriod).toBe(2);
+  });
+});

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecallMemoriesDocument, StoreMemoriesDocument, type RecallInput } from '../../sdk/index.js';
+import { Tier } from '../../src/entities/enums.js';
+import { registerUserWithTier, type TestUser } from '../support/accounts.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { AGENTS, COMMON, recallFixture, TAGS, TOPICS, wordsOf, type FixtureMemory } from './recall-fixture.js';
+
+const { memories, queries } = recallFixture();
+let server: TestServer;
+let user: TestUser;
+beforeAll(async () => {
+  server = await startTestServer();
+  user = await registerUserWithTier(server, Tier.TEAM);
+  for (let start = 0; start < memories.length; start += 100) {
+    await user.client.request(StoreMemoriesDocument, { inputs: memories.slice(start, start + 100) });
+  }
+});
+afterAll(() => server?.close());
+
+const recall = async (input: RecallInput) => (await user.client.request(RecallMemoriesDocument, { input })).recallMemories;
+
+describe(`recall quality on a fixture of ${memories.length} memories`, () => {
+  it('ranks the memory holding the query words together first, above more important memories holding them apart or partly', async () => {
+    for (const { query, answer } of queries) {
+      const hits = await recall({ query, limit: 5 });
+      expect(hits[0]?.memory.content, query).toBe(memories[answer]!.content);
+      // The scattered distractor (both words, importance 1) comes second; partial matches are no hits at all.
+      expect(hits.map((h) => h.memory.importance), query).toEqual([0.3, 1]);
+      for (const hit of hits) for (const word of query.split(' ')) expect(wordsOf(hit.memory.content).has(word)).toBe(true);
+    }
+  });
+
+  it('filters never leak, and nothing that passes them is lost to a limit applied before filtering', async () => {
+    const matches = (m: FixtureMemory, word: string, input: RecallInput) =>
+      wordsOf(m.content).has(word) &&
+      (!input.agent || m.agent === input.agent) &&
+      (input.tags ?? []).every((tag) => m.tags.includes(tag)) &&
+      (!input.metadata || Object.entries(input.metadata).every(([k, v]) => m.metadata[k as 'topic'] === v)) &&
+      (input.minImportance === undefined || input.minImportance === null || m.importance >= input.minImportance);
+
+    let checked = 0;
+    for (let i = 0; i < 40; i++) {
+      const word = COMMON[(i * 7) % 60]!;
+      const input: RecallInput = {
+        query: word,
+        limit: 50,
+        agent: i % 3 === 0 ? AGENTS[i % AGENTS.length] : undefined,
+        tags: i % 2 === 0 ? [TAGS[i % TAGS.length]!] : i % 5 === 1 ? [TAGS[0]!, TAGS[1]!] : undefined,
+        metadata: i % 4 === 1 ? { topic: TOPICS[i % TOPICS.length] } : undefined,
+        minImportance: i % 3 === 2 ? 0.5 : undefined,
+      };
+      const expected = memories.filter((m) => matches(m, word, input)).map((m) => m.content);
+      const hits = (await recall(input)).map((h) => h.memory.content);
+      for (const hit of hits) expect(expected, `${JSON.stringify(input)} returned "${hit}"`).toContain(hit);
+      if (expected.length <= 50) expect([...hits].sort(), JSON.stringify(input)).toEqual([...expected].sort());
+      else expect(hits).toHaveLength(50);
+      checked += expected.length;
+    }
+    expect(checked).toBeGreaterThan(200); // the filtered queries really had matches to check
+  });
+});

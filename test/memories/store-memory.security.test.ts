@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentsDocument, MemoryDocument, QuotaExceededError, StoreMemoryDocument } from '../../sdk/index.js';
+import { Tier } from '../../src/entities/enums.js';
+import { registerUser, registerUserWithTier, type TestUser } from '../support/accounts.js';
+import { counter, rowCount } from '../support/memories.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+let server: TestServer;
+let alice: TestUser;
+let bob: TestUser;
+beforeAll(async () => {
+  server = await startTestServer();
+  [alice, bob] = await Promise.all([registerUserWithTier(server, Tier.PRO), registerUser(server)]);
+});
+afterAll(() => server?.close());
+
+describe('storeMemory isolation', () => {
+  it("identical content never dedupes against another user's memory, nor changes it", async () => {
+    const mine = (await alice.client.request(StoreMemoryDocument, { input: { content: 'The vault code is 4711', importance: 0.3 } })).storeMemory;
+    const theirs = (await bob.client.request(StoreMemoryDocument, { input: { content: 'The vault code is 4711', importance: 1 } })).storeMemory;
+    expect(theirs.deduped).toBe(false);
+    expect(theirs.memory.id).not.toBe(mine.memory.id);
+    const { memory } = await alice.client.request(MemoryDocument, { id: mine.memory.id });
+    expect(memory).toEqual(mine.memory); // importance still 0.3, not raised by Bob
+    expect(await counter(server.sql, alice.id, 'MEMORIES')).toBe(await rowCount(server.sql, alice.id, 'memories'));
+  });
+
+  it("an idempotency key is the user's own: the same key from another user stores their own memory", async () => {
+    const input = { content: 'Shared wording', idempotencyKey: 'same-key' };
+    const first = (await alice.client.request(StoreMemoryDocument, { input })).storeMemory;
+    const other = (await bob.client.request(StoreMemoryDocument, { input })).storeMemory;
+    expect(other.memory.id).not.toBe(first.memory.id);
+    const differentInput = (await bob.client.request(StoreMemoryDocument, { input: { content: 'Bob only', idempotencyKey: 'alice-key' } })).storeMemory;
+    await expect(alice.client.request(StoreMemoryDocument, { input: { content: 'Alice only', idempotencyKey: 'alice-key' } })).resolves.toMatchObject({
+      storeMemory: { deduped: false, memory: { content: 'Alice only' } },
+    });
+    expect(differentInput.memory.content).toBe('Bob only');
+  });
+
+  it("storing into an agent name another user has creates the caller's own agent (or hits the caller's own cap)", async () => {
+    await alice.client.request(StoreMemoryDocument, { input: { content: 'x', agent: 'planner' } });
+    const error = await bob.client.request(StoreMemoryDocument, { input: { content: 'y', agent: 'planner' } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QuotaExceededError); // Bob is FREE: one agent, and Alice's is not his
+    const { agents } = await bob.client.request(AgentsDocument);
+    expect(agents.map((a) => a.name)).toEqual(['default']);
+  });
+});

@@ -1,0 +1,45 @@
+import { inject } from 'vitest';
+import { databaseMode } from './database.js';
+import { withAdmin } from './global-setup.js';
+import type { TestServer } from './server.js';
+
+type Sql = Pick<TestServer, 'sql'>['sql'];
+
+/** The user's quota counter for a resource, as stored. */
+export async function counter(sql: Sql, userId: string, resource: 'MEMORIES' | 'AGENTS'): Promise<number> {
+  const [row] = await sql<{ used: number }>(`select used from quota_counters where user_id = ? and resource = ?`, [userId, resource]);
+  return row?.used ?? 0;
+}
+
+/** Rows the user really has (expired or not). */
+export async function rowCount(sql: Sql, userId: string, table: 'memories' | 'agents'): Promise<number> {
+  const [row] = await sql<{ n: number }>(`select count(*)::int as n from ${table} where user_id = ?`, [userId]);
+  return row!.n;
+}
+
+/**
+ * Puts `count` memories into the user's `default` agent straight in SQL (and counts them), for tests
+ * that need a user near a cap without thousands of API calls.
+ */
+export async function seedMemories(sql: Sql, userId: string, count: number, label = 'seeded'): Promise<void> {
+  await sql(
+    `insert into memories (id, user_id, agent_id, content, importance)
+     select gen_random_uuid(), a.user_id, a.id, ? || ' memory number ' || n, 0.5
+     from agents a, generate_series(1, ?) as n where a.user_id = ? and a.name = 'default'`,
+    [label, count, userId],
+  );
+  await sql(
+    `insert into quota_counters (user_id, resource, used) values (?, 'MEMORIES', ?)
+     on conflict (user_id, resource) do update set used = quota_counters.used + excluded.used`,
+    [userId, count],
+  );
+}
+
+/** Whether this run's database can do vector search: the embedded one always can; a server needs pgvector installed. */
+export async function pgvectorAvailable(): Promise<boolean> {
+  if (databaseMode() === 'embedded') return true;
+  return withAdmin(inject('postgresUrl'), async (client) => ((await client.query(`select 1 from pg_available_extensions where name = 'vector'`)).rowCount ?? 0) > 0);
+}
+
+export const PGVECTOR_SKIP_REASON = 'needs pgvector: the embedded database has it, the PostgreSQL at DATABASE_URL does not';
+export const NO_PGVECTOR_SKIP_REASON = 'needs a database without pgvector (set DATABASE_URL to a PostgreSQL without it); the embedded database always has it';
