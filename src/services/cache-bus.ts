@@ -29,8 +29,9 @@ export interface CacheBus {
   close(): Promise<void>;
 }
 
-const CHANNEL = 'stellar_cache';
-const encode = (m: CacheMessage) => `${m.topic}:${m.id}`;
+/** The channel name (PostgreSQL NOTIFY and Redis pub/sub alike) and the message text on it. */
+export const CACHE_CHANNEL = 'stellar_cache';
+export const encodeCacheMessage = (m: CacheMessage) => `${m.topic}:${m.id}`;
 function decode(raw: string): CacheMessage | null {
   const at = raw.indexOf(':');
   const topic = raw.slice(0, at);
@@ -47,7 +48,7 @@ abstract class BaseBus extends EventEmitter implements CacheBus {
   /** This instance hears its own message again from the channel; invalidating twice is harmless. */
   async publish(message: CacheMessage): Promise<void> {
     this.emit('message', message);
-    await this.send(encode(message));
+    await this.send(encodeCacheMessage(message));
   }
 
   protected receive(raw: string): void {
@@ -87,11 +88,11 @@ export class PostgresBus extends BaseBus {
 
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5_000 });
-    client.on('notification', (n) => n.channel === CHANNEL && n.payload && this.receive(n.payload));
+    client.on('notification', (n) => n.channel === CACHE_CHANNEL && n.payload && this.receive(n.payload));
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, new Error('connection ended')));
     await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
+    await client.query(`LISTEN ${CACHE_CHANNEL}`);
     if (this.closed) return void (await client.end());
     this.client = client;
     this.reset();
@@ -116,7 +117,7 @@ export class PostgresBus extends BaseBus {
 
   protected async send(raw: string): Promise<void> {
     if (!this.client) return;
-    await this.client.query('SELECT pg_notify($1, $2)', [CHANNEL, raw]);
+    await this.client.query('SELECT pg_notify($1, $2)', [CACHE_CHANNEL, raw]);
   }
 
   async close(): Promise<void> {
@@ -134,7 +135,7 @@ export class RedisBus extends BaseBus {
 
   constructor(private readonly publisher: Redis, private readonly subscriber: Redis, private readonly logger: Logger) {
     super();
-    subscriber.on('message', (channel: string, raw: string) => channel === CHANNEL && this.receive(raw));
+    subscriber.on('message', (channel: string, raw: string) => channel === CACHE_CHANNEL && this.receive(raw));
     subscriber.on('ready', () => {
       this.ready = true;
       this.reset();
@@ -152,13 +153,13 @@ export class RedisBus extends BaseBus {
 
   /** Does not wait for Redis: the subscription is queued and ioredis renews it on every reconnect. */
   async start(): Promise<void> {
-    this.subscriber.subscribe(CHANNEL).catch((err: Error) => {
+    this.subscriber.subscribe(CACHE_CHANNEL).catch((err: Error) => {
       this.logger.warn({ err: err.message }, 'cannot subscribe to the Redis cache channel');
     });
   }
 
   protected async send(raw: string): Promise<void> {
-    await this.publisher.publish(CHANNEL, raw);
+    await this.publisher.publish(CACHE_CHANNEL, raw);
   }
 
   async close(): Promise<void> {
