@@ -154,9 +154,10 @@ export async function benchMemories(opts: { databaseUrl: string; durationSec: nu
     const seedSeconds = await seed(pool, userId);
 
     const queries = recallQueries(200);
-    const matches = await Promise.all(
-      queries.slice(0, 50).map(async (q) => Number((await pool.query(`select count(*) from memories where search @@ websearch_to_tsquery('simple', $1)`, [q])).rows[0].count)),
-    );
+    const matches: number[] = [];
+    for (const q of queries.slice(0, 50)) {
+      matches.push(Number((await pool.query(`select count(*) from memories where search @@ websearch_to_tsquery('simple', $1)`, [q])).rows[0].count));
+    }
     const recallGraphql = await measured(server, {
       query: print(RecallMemoriesDocument),
       variables: (i: number) => ({ input: { query: queries[i % queries.length], limit: 10 } }),
