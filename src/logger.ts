@@ -1,3 +1,4 @@
+import { DriverException } from '@mikro-orm/core';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.js';
 
@@ -35,10 +36,37 @@ const REDACT = [
   '*.signature',
 ];
 
+/** A database error as its driver reports it: the SQL, its bound values, `detail` with row values. */
+function isDatabaseError(err: Error): err is Error & Record<string, unknown> {
+  return err instanceof DriverException || (typeof (err as { routine?: unknown }).routine === 'string' && 'severity' in err);
+}
+
+/**
+ * How every `err` is logged. Database errors are reduced to PostgreSQL's own message, its code,
+ * table and constraint: the driver's message starts with the whole statement and its bound values
+ * (memory contents, emails), and `detail` repeats row values, so neither may reach the logs.
+ */
+export function serializeError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  if (!isDatabaseError(err)) return pino.stdSerializers.err(err);
+  // knex prefixes PostgreSQL's message with "<statement with values> - ".
+  const message = err.message.slice(err.message.lastIndexOf(' - ') + 1).replace(/^- /, '');
+  const frames = (err.stack ?? '').split('\n').filter((line) => line.trim().startsWith('at '));
+  return {
+    type: err.name,
+    message,
+    code: err.code,
+    table: err.table,
+    constraint: err.constraint,
+    stack: [`${err.name}: ${message}`, ...frames].join('\n'),
+  };
+}
+
 export function createLogger(config: Pick<Config, 'logLevel'>, destination?: DestinationStream): Logger {
   return pino(
     {
       level: config.logLevel,
+      serializers: { err: serializeError },
       base: { service: 'stellar-memory-api' },
       redact: { paths: REDACT, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,

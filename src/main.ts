@@ -27,16 +27,6 @@ const logger = createLogger(config);
 const db = await openDatabase(config, logger, { migrate: true }).catch(exitOnConfigError);
 const rt = await createRuntime(config, logger, db);
 const app = await buildApp(rt);
-await app.listen({ port: config.port, host: config.host });
-logger.info(
-  {
-    url: config.publicUrl,
-    database: db.embedded ? `embedded (${config.embeddedDbDir})` : 'external',
-    redis: Boolean(config.redisUrl),
-    billing: config.billingEnabled ? 'enabled' : 'disabled (self-hosted)',
-  },
-  'Stellar Memory API listening',
-);
 
 /**
  * SIGTERM: first drain (keep serving, /readyz 503, `Connection: close`) for at least
@@ -79,3 +69,15 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+
+// Listen last: a SIGTERM that arrives as soon as the port answers already drains gracefully.
+await app.listen({ port: config.port, host: config.host });
+logger.info(
+  {
+    url: config.publicUrl,
+    database: db.embedded ? `embedded (${config.embeddedDbDir})` : 'external',
+    redis: Boolean(config.redisUrl),
+    billing: config.billingEnabled ? 'enabled' : 'disabled (self-hosted)',
+  },
+  'Stellar Memory API listening',
+);

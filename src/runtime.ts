@@ -59,7 +59,7 @@ function connectRedis(url: string, logger: Logger, role: string, offlineQueue: b
   });
   let down = false;
   redis.on('error', (err) => {
-    if (!down) logger.error({ role, err: err.message }, 'Redis unreachable');
+    if (!down) logger.error({ role, err }, 'Redis unreachable');
     down = true;
   });
   redis.on('ready', () => {

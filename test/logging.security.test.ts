@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, CreateApiKeyDocument, MeDocument, RecoverApiKeyDocument, RequestApiKeyRecoveryDocument, RotateApiKeyDocument } from '../sdk/index.js';
+import {
+  createClient,
+  CreateApiKeyDocument,
+  MeDocument,
+  RecoverApiKeyDocument,
+  RequestApiKeyRecoveryDocument,
+  RotateApiKeyDocument,
+  StoreMemoryDocument,
+} from '../sdk/index.js';
 import { Tier } from '../src/entities/enums.js';
 import { grantTier, registerUser } from './support/accounts.js';
 import { LogCapture } from './support/logs.js';
@@ -44,5 +52,26 @@ describe('logs never contain secrets', () => {
     const completed = logs.entries().filter((e) => e.msg === 'request completed');
     expect(completed.length).toBeGreaterThan(5);
     expect(completed.every((e) => typeof e.requestId === 'string' && e.requestId.length > 0)).toBe(true);
+  });
+});
+
+describe('database errors in the logs', () => {
+  it('carry PostgreSQL\'s message and code, never the statement, its values or row details', async () => {
+    const user = await registerUser(server);
+    const content = `private thought ${Math.random().toString(36).slice(2)}`;
+    await server.sql(`alter table memories rename to memories_away`);
+    try {
+      const response = await user.client.raw(StoreMemoryDocument, { input: { content } });
+      expect(response.errors[0]!.extensions!.code).toBe('INTERNAL_SERVER_ERROR');
+    } finally {
+      await server.sql(`alter table memories_away rename to memories`);
+    }
+    const failure = logs.entries().find((e) => e.msg === 'GraphQL operation failed' && JSON.stringify(e).includes('memories'));
+    expect(failure).toBeDefined();
+    expect((failure!.err as { message: string }).message).toMatch(/relation "memories" does not exist/);
+    const text = logs.text();
+    expect(text).not.toContain(content);
+    expect(text).not.toContain(user.email);
+    expect(text).not.toMatch(/insert into/i);
   });
 });

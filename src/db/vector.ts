@@ -25,7 +25,7 @@ export async function prepareVectorColumn(em: EntityManager, dim: number, logger
     try {
       await em.execute('create extension if not exists vector');
     } catch (err) {
-      logger.warn({ err: (err as Error).message }, 'pgvector is available but could not be created (ask a superuser to run CREATE EXTENSION vector): recall is full-text only');
+      logger.warn({ err }, 'pgvector is available but could not be created (ask a superuser to run CREATE EXTENSION vector): recall is full-text only');
       return false;
     }
   }

@@ -16,7 +16,7 @@ export function limitsPlugin(rt: Runtime): ApolloServerPlugin<GraphQLContext> {
     try {
       return await rt.rateLimiter.take(bucket, cost, limit);
     } catch (err) {
-      rt.logger.error({ err: (err as Error).message, store: rt.rateLimiter.store.kind }, 'rate-limit store unreachable; refusing the request');
+      rt.logger.error({ err, store: rt.rateLimiter.store.kind }, 'rate-limit store unreachable; refusing the request');
       throw internalError('Rate limiting is unavailable, so the request was not run; retry shortly');
     }
   };

@@ -30,7 +30,7 @@ export class Scheduler {
           () => this.onRun?.(job.name, true, Date.now() - started),
           (err: Error) => {
             this.onRun?.(job.name, false, Date.now() - started);
-            this.logger.error({ job: job.name, err: err.message }, 'job failed');
+            this.logger.error({ job: job.name, err }, 'job failed');
           },
         )
         .finally(() => {

@@ -39,7 +39,7 @@ export class ProviderHttp {
       text = await response.text();
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
-      logger.warn({ provider, method, path: pathOnly(path), ms: Date.now() - started, err: (err as Error).message }, timedOut ? 'payment provider timed out' : 'payment provider unreachable');
+      logger.warn({ provider, method, path: pathOnly(path), ms: Date.now() - started, err }, timedOut ? 'payment provider timed out' : 'payment provider unreachable');
       throw providerError(provider);
     }
     let parsed: unknown;

@@ -108,7 +108,7 @@ export class PostgresBus extends BaseBus {
 
   private scheduleReconnect(err: unknown): void {
     if (this.closed || this.retry) return;
-    this.logger.warn({ err: (err as Error).message }, 'cache invalidation channel (PostgreSQL) down; caches hold entries at most 1s until it returns');
+    this.logger.warn({ err }, 'cache invalidation channel (PostgreSQL) down; caches hold entries at most 1s until it returns');
     this.retry = setTimeout(() => {
       this.retry = undefined;
       this.connect().catch((e) => this.scheduleReconnect(e));
@@ -154,7 +154,7 @@ export class RedisBus extends BaseBus {
   /** Does not wait for Redis: the subscription is queued and ioredis renews it on every reconnect. */
   async start(): Promise<void> {
     this.subscriber.subscribe(CACHE_CHANNEL).catch((err: Error) => {
-      this.logger.warn({ err: err.message }, 'cannot subscribe to the Redis cache channel');
+      this.logger.warn({ err }, 'cannot subscribe to the Redis cache channel');
     });
   }
 

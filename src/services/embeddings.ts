@@ -111,7 +111,7 @@ export class SemanticSearch {
       missing.forEach((i, j) => (vectors[i] = computed[j]!));
     } catch (err) {
       if (!(err instanceof EmbeddingsUnavailable)) throw err;
-      this.logger.warn({ err: err.message }, 'embeddings API unavailable: continuing full-text only');
+      this.logger.warn({ err }, 'embeddings API unavailable: continuing full-text only');
       warn({
         code: WarningCode.EMBEDDINGS_UNAVAILABLE,
         message: 'The embeddings service did not answer: semantic matching was skipped for this request (stored memories are embedded later)',

@@ -54,7 +54,7 @@ export async function embedMissingMemories(em: EntityManager, semantic: Semantic
       vectors = await semantic.embed(batch.map((m) => m.content));
     } catch (err) {
       if (!(err instanceof EmbeddingsUnavailable)) throw err;
-      logger.warn({ err: err.message, pending: batch.length }, 'embeddings API unavailable: memories without a vector wait for the next run');
+      logger.warn({ err, pending: batch.length }, 'embeddings API unavailable: memories without a vector wait for the next run');
       return embedded;
     }
     await em.execute(

@@ -56,7 +56,7 @@ export async function requestApiKeyRecovery(em: EntityManager, deps: RecoveryDep
       text: `Your recovery code is ${code}. It is valid for 15 minutes.\n\nUsing it revokes your existing API keys and issues a new one.\nIf you did not ask for it, ignore this mail.`,
     });
   } catch (err) {
-    deps.logger.error({ err: (err as Error).message, userId: user.id }, 'recovery mail could not be sent');
+    deps.logger.error({ err, userId: user.id }, 'recovery mail could not be sent');
   }
   return true;
 }

@@ -205,7 +205,7 @@ export async function renewTossSubscriptions(deps: BillingDeps, em: EntityManage
     );
     for (const row of claimed) {
       const outcome = await renewOne(deps, em, toss, row).catch((err: Error) => {
-        deps.logger.error({ subscriptionId: row.subscription_id, err: err.message }, 'Toss renewal failed');
+        deps.logger.error({ subscriptionId: row.subscription_id, err }, 'Toss renewal failed');
         return 'error' as const;
       });
       if (outcome === 'charged') report.charged++;

@@ -25,6 +25,8 @@ const empty = (): UsageCounts => ({ requests: 0, stores: 0, recalls: 0 });
 export class UsageMeter {
   /** period → user → counts not yet written. */
   private pending = new Map<string, Map<string, UsageCounts>>();
+  /** The batch a flush is writing: still counted by `unflushed` until it is committed. */
+  private writing: Map<string, Map<string, UsageCounts>> | null = null;
   private flushing: Promise<void> | null = null;
 
   constructor(private readonly forkEm: () => EntityManager, private readonly logger: Logger) {}
@@ -42,7 +44,15 @@ export class UsageMeter {
 
   /** Counts recorded on this instance and not yet flushed, for a fresher `usage` answer. */
   unflushed(userId: string, period = periodOf()): UsageCounts {
-    return { ...(this.pending.get(period)?.get(userId) ?? empty()) };
+    const total = empty();
+    for (const batch of [this.pending, this.writing]) {
+      const counts = batch?.get(period)?.get(userId);
+      if (!counts) continue;
+      total.requests += counts.requests;
+      total.stores += counts.stores;
+      total.recalls += counts.recalls;
+    }
+    return total;
   }
 
   async flush(): Promise<void> {
@@ -51,7 +61,11 @@ export class UsageMeter {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
-    this.flushing = this.write(batch).finally(() => (this.flushing = null));
+    this.writing = batch;
+    this.flushing = this.write(batch).finally(() => {
+      this.writing = null;
+      this.flushing = null;
+    });
     await this.flushing;
   }
 
@@ -74,9 +88,10 @@ export class UsageMeter {
         rows,
       );
     } catch (err) {
-      // Put the counts back so the next flush carries them.
+      // Put the counts back so the next flush carries them (and stop counting them as being written).
+      this.writing = null;
       for (const [period, users] of batch) for (const [userId, c] of users) this.record(userId, c, new Date(`${period}T00:00:00Z`));
-      this.logger.warn({ err: (err as Error).message, users: values.length }, 'usage flush failed; will retry');
+      this.logger.warn({ err, users: values.length }, 'usage flush failed; will retry');
     }
   }
 }

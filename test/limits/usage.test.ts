@@ -43,6 +43,21 @@ describe('usage', () => {
   });
 });
 
+describe('usage meter', () => {
+  it('keeps counting what a flush is still writing, so a report never dips', async () => {
+    const user = await registerUser(server);
+    const meter = new UsageMeter(server.rt.forkEm, server.rt.logger);
+    meter.record(user.id, { requests: 3, stores: 2 });
+    const flushing = meter.flush();
+    // The write is on its way to the database: not yet in the row, but still in the report.
+    expect(meter.unflushed(user.id)).toEqual({ requests: 3, stores: 2, recalls: 0 });
+    await flushing;
+    expect(meter.unflushed(user.id)).toEqual({ requests: 0, stores: 0, recalls: 0 });
+    const [row] = await server.sql<{ requests: string }>(`select requests from usage_periods where user_id = ?`, [user.id]);
+    expect(Number(row!.requests)).toBeGreaterThanOrEqual(3);
+  });
+});
+
 describe('plans', () => {
   it('serves the plan table with no prices for FREE', async () => {
     const { plans } = await server.client().request(PlansDocument);
