@@ -13,6 +13,7 @@ import { Authenticator } from './services/authentication.js';
 import { LocalBus, PostgresBus, RedisBus, type CacheBus } from './services/cache-bus.js';
 import { Embeddings, SemanticSearch } from './services/embeddings.js';
 import { Entitlements } from './services/entitlements.js';
+import { StoreCombiner } from './services/memory-store.js';
 import { createMailer, type Mailer } from './services/mailer.js';
 import { MemoryCounterStore, PostgresCounterStore, RateLimiter, RedisCounterStore } from './services/rate-limiter.js';
 import { FLUSH_INTERVAL_MS, UsageMeter } from './services/usage.js';
@@ -37,6 +38,8 @@ export interface Runtime {
   mailer: Mailer;
   /** What semantic recall this deployment can do (pgvector, EMBEDDINGS_URL). */
   semantic: SemanticSearch;
+  /** Writes one user's concurrent single stores together (src/services/memory-store.ts). */
+  storeCombiner: StoreCombiner;
   /** The payment providers that are on (SPEC §8), built once from the configuration. */
   providers: ProviderRegistry;
   scheduler: Scheduler;
@@ -134,6 +137,7 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     usage,
     mailer: createMailer(config, logger),
     semantic,
+    storeCombiner: new StoreCombiner(forkEm),
     providers: createProviderRegistry(config, logger),
     scheduler,
     metrics,

@@ -70,10 +70,12 @@ export async function deleteAgent(em: EntityManager, userId: string, rawName: st
       `with gone as (delete from memories where agent_id = ? returning 1) select count(*)::int as count from gone`,
       [agent.id],
     );
+    // Counters in the stores' lock order (src/services/memory-store.ts): AGENTS, then MEMORIES.
+    if (name !== DEFAULT_AGENT) {
+      await tx.execute(`delete from agents where id = ?`, [agent.id]);
+      await releaseQuota(tx, userId, QuotaResource.AGENTS, 1);
+    }
     await releaseQuota(tx, userId, QuotaResource.MEMORIES, deleted!.count);
-    if (name === DEFAULT_AGENT) return;
-    await tx.execute(`delete from agents where id = ?`, [agent.id]);
-    await releaseQuota(tx, userId, QuotaResource.AGENTS, 1);
   });
   return true;
 }

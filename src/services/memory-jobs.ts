@@ -27,7 +27,10 @@ export async function sweepExpiredMemories(em: EntityManager): Promise<number> {
       );
       const perUser = new Map<string, number>();
       for (const { user_id } of gone) perUser.set(user_id, (perUser.get(user_id) ?? 0) + 1);
-      for (const [userId, count] of perUser) await releaseQuota(tx, userId, QuotaResource.MEMORIES, count);
+      // Counters in user order: two instances sweeping at once lock them in the same order.
+      for (const [userId, count] of [...perUser].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        await releaseQuota(tx, userId, QuotaResource.MEMORIES, count);
+      }
       return gone.length;
     });
     swept += deleted;

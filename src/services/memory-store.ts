@@ -7,7 +7,17 @@ import type { SemanticSearch } from './embeddings.js';
 import * as valid from './memory-input.js';
 import { MEMORY_COLUMNS, NOT_EXPIRED, placeholders, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
 import { limitFor } from './plans.js';
-import { isQuotaRefusal, quotaRefusal, releaseQuota, takeQuotaSql, type QuotaCheck } from './quota.js';
+import {
+  addQuotaUsed,
+  isQuotaRefusal,
+  lockQuotaRow,
+  QUOTA_REFUSED_SQLSTATE,
+  quotaRefusal,
+  releaseQuota,
+  reserveQuota,
+  takeQuotaSql,
+  type QuotaCheck,
+} from './quota.js';
 import { sha256Hex } from './secrets.js';
 import type { UsageMeter } from './usage.js';
 import type { Warn } from './warnings.js';
@@ -16,6 +26,11 @@ import type { Warn } from './warnings.js';
  * Storing memories (SPEC §7). A store is one transaction: the agent (created on first use, under the
  * AGENTS quota), the insert or deduplication, the idempotency record and the MEMORIES quota commit
  * together or not at all, so the counters always equal the rows and a batch is all or nothing.
+ *
+ * Lock order, the same in every path that writes memories or their counters (forget, deleteAgent
+ * and the sweep included), so that concurrent writers wait for each other but never deadlock:
+ * the AGENTS counter, then memory rows in (agent, content) order, then the MEMORIES counter, once,
+ * at the end of the transaction.
  */
 
 export const MAX_STORE_BATCH = 100;
@@ -45,6 +60,8 @@ export interface StoreDeps {
   usage: UsageMeter;
   semantic: SemanticSearch;
   warn: Warn;
+  /** This instance's combiner: one user's concurrent single stores share a transaction. */
+  combiner: StoreCombiner;
 }
 
 interface NewMemory {
@@ -94,8 +111,9 @@ async function store(deps: StoreDeps, items: NewMemory[]): Promise<StoredMemory[
   );
   let stored: StoredMemory[];
   try {
+    const single = items.length === 1 && !items[0]!.idempotency;
     stored =
-      (items.length === 1 && !items[0]!.idempotency && (await storeAlone(deps, items[0]!, vectors[0] ?? null))) ||
+      (single && (await deps.combiner.store(deps, items[0]!, vectors[0] ?? null))) ||
       (await deps.em.transactional((tx) => storeInTransaction(tx, deps, items, vectors)));
   } catch (err) {
     if (isQuotaRefusal(err)) throw await quotaRefusal(deps.em, deps.userId, QuotaResource.MEMORIES, deps.quota);
@@ -105,22 +123,96 @@ async function store(deps: StoreDeps, items: NewMemory[]): Promise<StoredMemory[
   return stored;
 }
 
+/** A combined write holds at most this many stores (one statement each, one commit for all). */
+const MAX_COMBINED = 64;
+
+interface QueuedStore {
+  deps: StoreDeps;
+  item: NewMemory;
+  vector: number[] | null;
+  settle(result: { stored: StoredMemory[] | null } | { error: unknown }): void;
+}
+
 /**
- * The common store (one memory, existing agent, no idempotency key) is a single statement, atomic
- * on its own: no transaction round trips, and the user's counter row stays locked only while the
- * statement commits (its flush is what bounds one user's store rate). Null when it needs the full path.
+ * Flat combining for the common store (one memory, no idempotency key). A store for a user with no
+ * write in flight on this instance goes alone, as one statement. Stores that arrive while one is in
+ * flight queue up and are written together in the next transaction: every memory row, then the
+ * MEMORIES counter once, then one commit. A user's stores serialize on their counter row until each
+ * commit is durable, so sharing the commit is what lets one busy user store many memories a second.
+ * The answers are exactly those of storing one after another in arrival order.
  */
-async function storeAlone(deps: StoreDeps, item: NewMemory, vector: number[] | null): Promise<StoredMemory[] | null> {
-  const row = await storeItem(deps.em, deps, item, vector);
-  return row ? [{ memory: toMemoryView(deps.em, row, item.agent), deduped: !row.inserted }] : null;
+export class StoreCombiner {
+  /** Per user: the stores waiting for the next write. Present while a write is in flight. */
+  private readonly queues = new Map<string, QueuedStore[]>();
+
+  constructor(private readonly forkEm: () => EntityManager) {}
+
+  /** The stored memory, or null when the store needs the full path (a new agent, an expired copy). */
+  store(deps: StoreDeps, item: NewMemory, vector: number[] | null): Promise<StoredMemory[] | null> {
+    return new Promise((resolve, reject) => {
+      const queued: QueuedStore = { deps, item, vector, settle: (r) => ('error' in r ? reject(r.error) : resolve(r.stored)) };
+      const queue = this.queues.get(deps.userId);
+      if (queue) return void queue.push(queued);
+      this.queues.set(deps.userId, [queued]);
+      void this.drain(deps.userId);
+    });
+  }
+
+  private async drain(userId: string): Promise<void> {
+    for (;;) {
+      const batch = this.queues.get(userId)!.splice(0, MAX_COMBINED);
+      if (batch.length === 0) return void this.queues.delete(userId);
+      if (batch.length === 1) {
+        const [only] = batch;
+        await storeAlone(only!.deps, only!.item, only!.vector).then(
+          (stored) => only!.settle({ stored }),
+          (error: unknown) => only!.settle({ error }),
+        );
+      } else {
+        await this.writeTogether(batch);
+      }
+    }
+  }
+
+  private async writeTogether(batch: QueuedStore[]): Promise<void> {
+    const em = this.forkEm();
+    const { userId, quota } = batch[0]!.deps;
+    const limit = limitFor(quota.entitlement.limits, QuotaResource.MEMORIES);
+    let outcome: { rows: StoredRow[]; refused: Set<string> };
+    try {
+      outcome = await em.transactional(async (tx) => {
+        const rows: StoredRow[] = new Array(batch.length);
+        for (const i of lockOrder(batch.map((queued) => queued.item))) {
+          rows[i] = await storeItem(tx, batch[i]!.deps, batch[i]!.item, batch[i]!.vector, { countQuota: false });
+        }
+        // Over the cap, the newest arrivals are the ones refused, as if each had been stored in turn.
+        const inserted = rows.filter((row) => row?.inserted).map((row) => row!.id);
+        if (inserted.length === 0) return { rows, refused: new Set<string>() };
+        const room = limit === null ? inserted.length : Math.max(0, limit - (await lockQuotaRow(tx, userId, QuotaResource.MEMORIES)));
+        const refused = new Set(inserted.slice(room));
+        if (refused.size > 0) await tx.execute(`delete from memories where id in (${placeholders([...refused])})`, [...refused]);
+        if (inserted.length > refused.size) await addQuotaUsed(tx, userId, QuotaResource.MEMORIES, inserted.length - refused.size);
+        return { rows, refused };
+      });
+    } catch (error) {
+      for (const queued of batch) queued.settle({ error });
+      return;
+    }
+    batch.forEach((queued, i) => {
+      const row = outcome.rows[i];
+      // A store refused here, or one that deduplicated onto a refused store, stored nothing.
+      if (row && outcome.refused.has(row.id)) queued.settle({ error: Object.assign(new Error('quota exceeded: MEMORIES'), { code: QUOTA_REFUSED_SQLSTATE }) });
+      else queued.settle({ stored: row ? [{ memory: toMemoryView(em, row, queued.item.agent), deduped: !row.inserted }] : null });
+    });
+  }
 }
 
 async function storeInTransaction(tx: EntityManager, deps: StoreDeps, items: NewMemory[], vectors: (number[] | null)[]): Promise<StoredMemory[]> {
   const { userId } = deps;
   const results: StoredMemory[] = new Array(items.length);
-  // Rows are locked in one fixed order (agent, then content), so two batches never deadlock.
-  const order = items.map((_, i) => i).sort((a, b) => compareStoreOrder(items[a]!, items[b]!));
-  for (const i of order) {
+  let inserted = 0;
+  let expiredCopies = 0;
+  for (const i of lockOrder(items)) {
     const item = items[i]!;
     const key = item.idempotency && { ...item.idempotency, hash: requestHash(item) };
     if (key) {
@@ -130,19 +222,36 @@ async function storeInTransaction(tx: EntityManager, deps: StoreDeps, items: New
         continue;
       }
     }
-    let row = await storeItem(tx, deps, item, vectors[i] ?? null);
+    let row = await storeItem(tx, deps, item, vectors[i] ?? null, { countQuota: false });
     if (!row) {
-      await prepareAgentAndContent(tx, deps, item);
-      row = (await storeItem(tx, deps, item, vectors[i] ?? null))!;
+      expiredCopies += await prepareAgentAndContent(tx, deps, item);
+      row = (await storeItem(tx, deps, item, vectors[i] ?? null, { countQuota: false }))!;
     }
+    if (row.inserted) inserted++;
     if (key) await recordIdempotentResult(tx, userId, key.key, row.id, !row.inserted);
     results[i] = { memory: toMemoryView(tx, row, item.agent), deduped: !row.inserted };
   }
+  // The MEMORIES counter last (the lock order above): all the new memories fit, or none is stored.
+  const net = inserted - expiredCopies;
+  if (net > 0) await reserveQuota(tx, userId, QuotaResource.MEMORIES, net, deps.quota);
+  else if (net < 0) await releaseQuota(tx, userId, QuotaResource.MEMORIES, -net);
   return results;
 }
 
+/** Indexes of `items` in lock order: by agent, then content, so two writers never wait on each other in a circle. */
+const lockOrder = (items: NewMemory[]) => items.map((_, i) => i).sort((a, b) => compareStoreOrder(items[a]!, items[b]!));
+
 const compareStoreOrder = (a: NewMemory, b: NewMemory) =>
   a.agent === b.agent ? (a.content < b.content ? -1 : a.content > b.content ? 1 : 0) : a.agent < b.agent ? -1 : 1;
+
+/**
+ * A store with nothing in flight for its user is a single statement, atomic on its own: no
+ * transaction round trips. Null when it needs the full path (a new agent, an expired copy).
+ */
+async function storeAlone(deps: StoreDeps, item: NewMemory, vector: number[] | null): Promise<StoredMemory[] | null> {
+  const row = await storeItem(deps.em, deps, item, vector);
+  return row ? [{ memory: toMemoryView(deps.em, row, item.agent), deduped: !row.inserted }] : null;
+}
 
 /** The later expiry of the existing memory and the new store; no expiry beats any date. */
 const LATER_EXPIRY = `case when m.expires_at is null or excluded.expires_at is null then null else greatest(m.expires_at, excluded.expires_at) end`;
@@ -150,11 +259,14 @@ const LATER_EXPIRY = `case when m.expires_at is null or excluded.expires_at is n
 /**
  * One statement: finds the agent, inserts the memory or (identical trimmed content in the same
  * agent) raises the existing one's importance to the larger of the two and keeps the later expiry,
- * and counts a new memory against the MEMORIES quota; over the cap it aborts itself, insert
- * included (a quota refusal error). No row when the agent does not exist yet or the identical copy
- * has expired; `prepareAgentAndContent` fixes both.
+ * and (unless the caller counts at the end of its transaction) counts a new memory against the
+ * MEMORIES quota; over the cap it aborts itself, insert included (a quota refusal error). No row
+ * when the agent does not exist yet or the identical copy has expired; `prepareAgentAndContent`
+ * fixes both.
  */
-async function storeItem(em: EntityManager, deps: StoreDeps, item: NewMemory, vector: number[] | null): Promise<(MemoryRow & { inserted: boolean }) | undefined> {
+type StoredRow = (MemoryRow & { inserted: boolean }) | undefined;
+
+async function storeItem(em: EntityManager, deps: StoreDeps, item: NewMemory, vector: number[] | null, { countQuota = true } = {}): Promise<StoredRow> {
   const withVector = vector !== null;
   const limit = limitFor(deps.quota.entitlement.limits, QuotaResource.MEMORIES);
   const sql = `
@@ -169,10 +281,15 @@ async function storeItem(em: EntityManager, deps: StoreDeps, item: NewMemory, ve
         updated_at = case when excluded.importance > m.importance or ${LATER_EXPIRY} is distinct from m.expires_at then now() else m.updated_at end
       where ${NOT_EXPIRED}
       returning ${MEMORY_COLUMNS}, (m.xmax = 0) as inserted
-    ),
+    )${
+      countQuota
+        ? `,
     counted as (${takeQuotaSql(`select ?::uuid, '${QuotaResource.MEMORIES}', 1 from stored where stored.inserted`, limit)})
     select stored.* from stored
-    where case when stored.inserted and not exists (select 1 from counted) then refuse_over_quota('${QuotaResource.MEMORIES}') else true end`;
+    where case when stored.inserted and not exists (select 1 from counted) then refuse_over_quota('${QuotaResource.MEMORIES}') else true end`
+        : `
+    select stored.* from stored`
+    }`;
   const params = [
     deps.userId,
     item.agent,
@@ -184,20 +301,24 @@ async function storeItem(em: EntityManager, deps: StoreDeps, item: NewMemory, ve
     item.metadata === null ? null : JSON.stringify(item.metadata),
     item.expiresAt,
     ...(withVector ? [valid.vectorLiteral(vector)] : []),
-    deps.userId,
+    ...(countQuota ? [deps.userId] : []),
   ];
   const [row] = await em.execute<(MemoryRow & { inserted: boolean })[]>(sql, params);
   return row;
 }
 
-/** Creates the agent when it is new (under the AGENTS quota) and deletes an expired identical copy, so `storeItem` can store. */
-async function prepareAgentAndContent(tx: EntityManager, deps: StoreDeps, item: NewMemory): Promise<void> {
+/**
+ * Creates the agent when it is new (under the AGENTS quota) and deletes an expired identical copy,
+ * so `storeItem` can store. Returns how many memories it deleted: the caller settles the MEMORIES
+ * counter once, at the end.
+ */
+async function prepareAgentAndContent(tx: EntityManager, deps: StoreDeps, item: NewMemory): Promise<number> {
   const agentId = await agentIdForStore(tx, deps.userId, item.agent, deps.quota);
   const expired = await tx.execute(
     `delete from memories m where m.agent_id = ? and md5(m.content) = md5(?) and not ${NOT_EXPIRED} returning m.id`,
     [agentId, item.content],
   );
-  await releaseQuota(tx, deps.userId, QuotaResource.MEMORIES, expired.length);
+  return expired.length;
 }
 
 /** Every field of the normalized input: a retry must be the same request to get the first answer. */

@@ -62,6 +62,17 @@ export async function addQuotaUsed(em: EntityManager, userId: string, resource: 
   return row!.used;
 }
 
+/** Locks the user's counter row for the rest of the transaction (creating it at 0) and returns what it holds. */
+export async function lockQuotaRow(em: EntityManager, userId: string, resource: QuotaResource): Promise<number> {
+  const [row] = await em.execute<{ used: number }[]>(
+    `insert into quota_counters (user_id, resource, used) values (?, ?, 0)
+     on conflict (user_id, resource) do update set used = quota_counters.used
+     returning used`,
+    [userId, resource],
+  );
+  return row!.used;
+}
+
 /** Gives units back after a delete, in the delete's transaction. */
 export async function releaseQuota(em: EntityManager, userId: string, resource: QuotaResource, amount: number): Promise<void> {
   if (amount <= 0) return;

@@ -81,6 +81,23 @@ function concurrencyTests(label: string, setup: () => Promise<Setup>) {
       expect([await rowCount(env.sql, user.id, 'memories'), await counter(env.sql, user.id, 'MEMORIES')]).toEqual([memories, memories]);
     });
 
+    it('40 concurrent stores of 20 contents (each twice) with room for 10: every answer names a memory that exists', async () => {
+      env ??= await setup();
+      const user = await env.register();
+      await seedMemories(env.sql, user.id, 4_990);
+      const results = await settle(40, env.clientsFor(user), (client, i) => client.request(StoreMemoryDocument, { input: { content: `pair ${i % 20}` } }));
+      const answered = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.storeMemory] : []));
+      const { reasons } = outcomes(results);
+      for (const reason of reasons) expect(reason).toBeInstanceOf(QuotaExceededError);
+      const stored = await env.sql<{ id: string; content: string }>(`select id, content from memories where user_id = ? and content like 'pair %'`, [user.id]);
+      expect(stored).toHaveLength(10);
+      // Each answer (fresh or deduplicated) points at one of the stored memories, with its content.
+      const byId = new Map(stored.map((m) => [m.id, m.content]));
+      for (const answer of answered) expect(byId.get(answer.memory.id)).toBe(answer.memory.content);
+      expect(answered.filter((a) => !a.deduped)).toHaveLength(10);
+      expect([await rowCount(env.sql, user.id, 'memories'), await counter(env.sql, user.id, 'MEMORIES')]).toEqual([5_000, 5_000]);
+    });
+
     it('20 concurrent stores of identical content leave one memory: one store, the rest deduped', async () => {
       env ??= await setup();
       const user = await env.register();
