@@ -205,7 +205,7 @@ export class StoreCombiner {
       const row = outcome.rows[i];
       // A store refused here, or one that deduplicated onto a refused store, stored nothing.
       if (row && outcome.refused.has(row.id)) queued.settle({ error: Object.assign(new Error('quota exceeded: MEMORIES'), { code: QUOTA_REFUSED_SQLSTATE }) });
-      else queued.settle({ stored: row ? [{ memory: toMemoryView(em, row, queued.item.agent), deduped: !row.inserted }] : null });
+      else queued.settle({ stored: row ? [{ memory: toMemoryView(row, queued.item.agent), deduped: !row.inserted }] : null });
     });
   }
 }
@@ -234,7 +234,7 @@ async function storeInTransaction(tx: EntityManager, deps: StoreDeps, items: New
     if (!row) throw new Error('store: the agent and content were prepared, yet no row was stored');
     if (row.inserted) inserted++;
     if (key) await recordIdempotentResult(tx, userId, key.key, row.id, !row.inserted);
-    results[i] = { memory: toMemoryView(tx, row, item.agent), deduped: !row.inserted };
+    results[i] = { memory: toMemoryView(row, item.agent), deduped: !row.inserted };
   }
   // The MEMORIES counter last (the lock order above): all the new memories fit, or none is stored.
   const net = inserted - expiredCopies;
@@ -271,7 +271,7 @@ const compareStoreOrder = (a: NewMemory, b: NewMemory) =>
  */
 async function storeAlone(deps: StoreDeps, item: NewMemory, vector: number[] | null): Promise<StoredMemory[] | null> {
   const [row] = await storeRows(deps.em, deps, [{ item, vector }]);
-  return row ? [{ memory: toMemoryView(deps.em, row, item.agent), deduped: !row.inserted }] : null;
+  return row ? [{ memory: toMemoryView(row, item.agent), deduped: !row.inserted }] : null;
 }
 
 /** The later expiry of the existing memory and the new store; no expiry beats any date. */
@@ -396,7 +396,7 @@ async function claimIdempotencyKey(tx: EntityManager, userId: string, { key, has
   );
   if (first!.request_hash !== hash) throw badInput(field, 'This idempotency key was used for a different store in the last 24 hours');
   if (first!.id === null || first!.agent === null) return null;
-  return { memory: toMemoryView(tx, first as MemoryRow, first!.agent), deduped: first!.deduped };
+  return { memory: toMemoryView(first as MemoryRow, first!.agent), deduped: first!.deduped };
 }
 
 async function recordIdempotentResult(tx: EntityManager, userId: string, key: string, memoryId: string, deduped: boolean): Promise<void> {
