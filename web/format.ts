@@ -25,13 +25,15 @@ export const formatCount = (value: number | null): string => (value === null ? '
 
 export const formatInterval = (interval: string): string => `/ ${interval}`;
 
-/** The lines a plan card lists, in order: label and value. */
+const line = (value: number | null, one: string, many: string): [label: string, value: string] => [value === 1 ? one : many, formatCount(value)];
+
+/** The lines a plan card lists, in order: label and value ("5 agents", "1 agent"). */
 export function limitLines(limits: Limits): [label: string, value: string][] {
   return [
-    ['memories', formatCount(limits.maxMemories)],
-    ['agents', formatCount(limits.maxAgents)],
-    ['requests / minute', formatCount(limits.requestsPerMinute)],
-    ['API keys', formatCount(limits.maxApiKeys)],
+    line(limits.maxMemories, 'memory', 'memories'),
+    line(limits.maxAgents, 'agent', 'agents'),
+    line(limits.requestsPerMinute, 'request / minute', 'requests / minute'),
+    line(limits.maxApiKeys, 'API key', 'API keys'),
   ];
 }
 
