@@ -1,44 +1,24 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CheckoutDocument, type CheckoutInput } from '../../sdk/index.js';
 import { uniqueEmail } from '../support/accounts.js';
-import { billingEnv, startProviderFakes, type ProviderFakes } from '../support/billing.js';
-import type { TestServer } from '../support/server.js';
-import { BROWSER_SKIP_REASON, chromiumAvailable, useBrowser, startWebServer } from './support/browser.js';
+import { BROWSER_SKIP_REASON, chromiumAvailable, submitCheckout, useBrowser, useWebBillingServer, type CheckoutChoice } from './support/browser.js';
 
 /** What the modal shows when checkout fails: the server's own message, inline, and the buyer stays put. */
 
-let fakes: ProviderFakes;
-let server: TestServer;
+const web = useWebBillingServer(['stripe']);
 const ctx = useBrowser();
-
-beforeAll(async () => {
-  if (!chromiumAvailable) return;
-  fakes = await startProviderFakes();
-  server = await startWebServer({ env: billingEnv(fakes, ['stripe']) });
-});
-afterAll(async () => {
-  await server?.close();
-  await fakes?.close();
-});
 
 /** The message the server gives for this checkout input (through the SDK, as any client would see it). */
 async function serverMessage(input: CheckoutInput, apiKey?: string): Promise<string> {
-  const response = await server.client(apiKey).raw(CheckoutDocument, { input });
+  const response = await web.server.client(apiKey).raw(CheckoutDocument, { input });
   expect(response.errors).toHaveLength(1);
   return response.errors[0]!.message;
 }
 
-async function submitPro(page: Page, fields: { email?: string; apiKey?: string; provider: 'DEMO' | 'STRIPE' }): Promise<string> {
-  await page.goto(server.url);
-  await page.getByTestId('subscribe-PRO').click();
-  if (fields.email !== undefined) await page.getByTestId('checkout-email').fill(fields.email);
-  if (fields.apiKey !== undefined) {
-    await page.getByText('I already have an API key').click();
-    await page.getByTestId('checkout-api-key').fill(fields.apiKey);
-  }
-  await page.getByTestId(`checkout-provider-${fields.provider}`).click();
-  await page.getByTestId('checkout-submit').click();
+/** Submits a Pro checkout and returns the error text the modal shows. */
+async function submitPro(page: Page, choice: Omit<CheckoutChoice, 'tier'>): Promise<string> {
+  await submitCheckout(page, web.server.url, { tier: 'PRO', ...choice });
   const error = page.getByTestId('checkout-error');
   await error.waitFor({ state: 'visible' });
   return error.innerText();
@@ -50,7 +30,7 @@ describe.skipIf(!chromiumAvailable)(`checkout errors in the modal (${BROWSER_SKI
     const shown = await submitPro(page, { email: 'not-an-email', provider: 'DEMO' });
     expect(shown).toBe(await serverMessage({ tier: 'PRO', provider: 'DEMO', email: 'not-an-email' }));
     expect(shown).toMatch(/email/i);
-    expect(page.url()).toBe(`${server.url}/`);
+    expect(page.url()).toBe(`${web.server.url}/`);
     expect(await page.getByTestId('checkout-modal').isVisible()).toBe(true);
     expect(await page.getByTestId('checkout-email').getAttribute('aria-invalid')).toBe('true');
     expect(await page.getByTestId('checkout-error').getAttribute('role')).toBe('alert');
@@ -80,22 +60,22 @@ describe.skipIf(!chromiumAvailable)(`checkout errors in the modal (${BROWSER_SKI
 
   it('Stripe failing: the provider error is shown, the buyer can retry, and no account was left behind', async () => {
     const email = uniqueEmail('web-stripe-down');
-    fakes.stripe.fail('error500');
+    web.fakes.stripe.fail('error500');
     try {
       const page = await ctx.browser.newPage();
       const shown = await submitPro(page, { email, provider: 'STRIPE' });
       expect(shown.length).toBeGreaterThan(0);
       expect(await page.getByTestId('checkout-submit').isEnabled()).toBe(true);
-      expect(await server.sql(`select 1 from users where email = ?`, [email])).toEqual([]);
+      expect(await web.server.sql(`select 1 from users where email = ?`, [email])).toEqual([]);
       await page.close();
     } finally {
-      fakes.stripe.fail('ok');
+      web.fakes.stripe.fail('ok');
     }
   });
 
   it('the modal offers only the providers that are on: Stripe and Demo here, no Lemon Squeezy or Toss', async () => {
     const page = await ctx.browser.newPage();
-    await page.goto(server.url);
+    await page.goto(web.server.url);
     await page.getByTestId('subscribe-TEAM').click();
     const offered = await page.locator('[data-testid^="checkout-provider-"]').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-testid')));
     expect(offered).toEqual(['checkout-provider-STRIPE', 'checkout-provider-DEMO']);

@@ -1,11 +1,9 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MeDocument, PlansDocument, UsageDocument, type PlansQuery } from '../../sdk/index.js';
 import { configuredProviders, formatMoney, limitLines } from '../../web/format.js';
 import { uniqueEmail } from '../support/accounts.js';
-import { billingEnv, startProviderFakes, type ProviderFakes } from '../support/billing.js';
-import type { TestServer } from '../support/server.js';
-import { BROWSER_SKIP_REASON, SCREENSHOT_DIR, chromiumAvailable, eventually, startWebServer, useBrowser } from './support/browser.js';
+import { BROWSER_SKIP_REASON, SCREENSHOT_DIR, chromiumAvailable, eventually, submitCheckout, useWebBillingServer, useBrowser } from './support/browser.js';
 
 /**
  * The landing page in Chromium against a running server with every provider on (Stripe, Lemon
@@ -13,26 +11,17 @@ import { BROWSER_SKIP_REASON, SCREENSHOT_DIR, chromiumAvailable, eventually, sta
  * purchase, and the screenshots a person looks at.
  */
 
-let fakes: ProviderFakes;
-let server: TestServer;
-let plans: PlansQuery['plans'];
+const web = useWebBillingServer(['stripe', 'lemon', 'toss']);
 const ctx = useBrowser();
-
+let plans: PlansQuery['plans'];
 beforeAll(async () => {
-  if (!chromiumAvailable) return;
-  fakes = await startProviderFakes();
-  server = await startWebServer({ env: billingEnv(fakes) });
-  ({ plans } = await server.client().request(PlansDocument));
-});
-afterAll(async () => {
-  await server?.close();
-  await fakes?.close();
+  if (chromiumAvailable) ({ plans } = await web.server.client().request(PlansDocument));
 });
 
 describe.skipIf(!chromiumAvailable)(`landing page in Chromium (${BROWSER_SKIP_REASON})`, () => {
   it('shows the three plans with the prices and limits the server answers to `plans`', async () => {
     const page = await ctx.browser.newPage();
-    await page.goto(server.url);
+    await page.goto(web.server.url);
     expect(plans.map((plan) => plan.tier)).toEqual(['FREE', 'PRO', 'TEAM']);
     for (const plan of plans) {
       const card = page.getByTestId(`plan-${plan.tier}`);
@@ -60,7 +49,7 @@ describe.skipIf(!chromiumAvailable)(`landing page in Chromium (${BROWSER_SKIP_RE
       }
       return route.fulfill({ response, json: body });
     });
-    await page.goto(server.url);
+    await page.goto(web.server.url);
     const text = await page.getByTestId('plan-PRO').innerText();
     expect(text).toContain('123,456 memories');
     const pro = plans.find((plan) => plan.tier === 'PRO')!;
@@ -70,7 +59,7 @@ describe.skipIf(!chromiumAvailable)(`landing page in Chromium (${BROWSER_SKIP_RE
 
   it('Subscribe on Pro opens the modal with the email focused and exactly the configured providers; Escape closes it and focus returns', async () => {
     const page = await ctx.browser.newPage();
-    await page.goto(server.url);
+    await page.goto(web.server.url);
     const modal = page.getByTestId('checkout-modal');
     expect(await modal.isVisible()).toBe(false);
     await page.getByTestId('subscribe-PRO').click();
@@ -100,22 +89,18 @@ describe.skipIf(!chromiumAvailable)(`landing page in Chromium (${BROWSER_SKIP_RE
   it('Demo checkout with a new email ends on /billing/success showing the key, then tier PRO; the key works with PRO limits', async () => {
     const email = uniqueEmail('web-demo');
     const page = await ctx.browser.newPage();
-    await page.goto(server.url);
-    await page.getByTestId('subscribe-PRO').click();
-    await page.getByTestId('checkout-email').fill(email);
-    await page.getByTestId('checkout-provider-DEMO').click();
-    await page.getByTestId('checkout-submit').click();
+    await submitCheckout(page, web.server.url, { tier: 'PRO', provider: 'DEMO', email });
 
-    await page.waitForURL(new RegExp(`^${server.url}/billing/demo/[0-9a-f-]{36}$`));
+    await page.waitForURL(new RegExp(`^${web.server.url}/billing/demo/[0-9a-f-]{36}$`));
     await page.getByTestId('demo-pay').click();
-    await page.waitForURL(`${server.url}/billing/success`);
+    await page.waitForURL(`${web.server.url}/billing/success`);
 
     const key = (await page.getByTestId('api-key').innerText()).trim();
     expect(key).toMatch(/^sk-stellar-[0-9a-f]{32}$/);
     await eventually(async () => (await page.getByTestId('current-tier').innerText()) === 'PRO', 'current-tier PRO');
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'billing-success-1280.png'), fullPage: true });
 
-    const client = server.client(key);
+    const client = web.server.client(key);
     const { me } = await client.request(MeDocument);
     expect(me).toMatchObject({ email, tier: 'PRO', subscription: { provider: 'DEMO', tier: 'PRO', status: 'ACTIVE' } });
     const { usage } = await client.request(UsageDocument);
@@ -133,12 +118,12 @@ describe.skipIf(!chromiumAvailable)(`landing page in Chromium (${BROWSER_SKIP_RE
 
   it('Get a free API key registers a FREE account from the landing page and shows its key', async () => {
     const page = await ctx.browser.newPage();
-    await page.goto(server.url);
+    await page.goto(web.server.url);
     await page.getByTestId('plan-FREE').getByRole('button').click();
     await page.getByTestId('checkout-email').fill(uniqueEmail('web-free'));
     await page.getByTestId('checkout-submit').click();
     const key = (await page.getByTestId('api-key').innerText()).trim();
-    expect((await server.client(key).request(MeDocument)).me.tier).toBe('FREE');
+    expect((await web.server.client(key).request(MeDocument)).me.tier).toBe('FREE');
     await page.close();
   });
 
@@ -148,7 +133,7 @@ describe.skipIf(!chromiumAvailable)(`landing page in Chromium (${BROWSER_SKIP_RE
       [390, 844],
     ] as const) {
       const page = await ctx.browser.newPage({ width, height });
-      await page.goto(server.url);
+      await page.goto(web.server.url);
       await page.getByTestId('plan-TEAM').waitFor();
       await page.screenshot({ path: join(SCREENSHOT_DIR, `landing-${width}.png`), fullPage: true });
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);

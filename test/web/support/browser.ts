@@ -4,7 +4,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { startFakeTossBrowserSdk, type FakeTossBrowserSdk } from '../../fakes/toss-browser-sdk.js';
+import { billingEnv, startProviderFakes, type ProviderFakes, type ProviderName } from '../../support/billing.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../../support/server.js';
 
 /**
@@ -126,4 +128,56 @@ export async function eventually<T>(read: () => Promise<T>, what: string, timeou
     if (Date.now() > until) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+export interface WebBillingServer {
+  server: TestServer;
+  fakes: ProviderFakes;
+  /** The Toss browser SDK the landing page loads (TOSS_SDK_URL), a loopback fake. */
+  tossSdk: FakeTossBrowserSdk;
+}
+
+/**
+ * The usual browser test file: the provider fakes and a web server with `providers` pointed at
+ * them (Demo is on as well, outside production) for the whole file, when Chromium is there; the
+ * fakes' recordings are cleared before each test.
+ */
+export function useWebBillingServer(providers: ProviderName[], options: TestServerOptions = {}): WebBillingServer {
+  const ctx = {} as WebBillingServer;
+  beforeAll(async () => {
+    if (!chromiumAvailable) return;
+    ctx.fakes = await startProviderFakes();
+    ctx.tossSdk = await startFakeTossBrowserSdk(ctx.fakes.toss);
+    ctx.server = await startWebServer({ ...options, env: { ...billingEnv(ctx.fakes, providers), TOSS_SDK_URL: ctx.tossSdk.sdkUrl, ...options.env } });
+  });
+  afterAll(async () => {
+    await ctx.server?.close();
+    await Promise.all([ctx.fakes?.close(), ctx.tossSdk?.close()]);
+  });
+  beforeEach(() => {
+    ctx.fakes?.reset();
+    ctx.tossSdk?.reset();
+  });
+  return ctx;
+}
+
+export interface CheckoutChoice {
+  tier: 'PRO' | 'TEAM';
+  provider: 'STRIPE' | 'LEMON_SQUEEZY' | 'TOSS' | 'DEMO';
+  email?: string;
+  /** Typed into "I already have an API key". */
+  apiKey?: string;
+}
+
+/** What a buyer does on the landing page at `url`: Subscribe, email (or key), provider, submit. */
+export async function submitCheckout(page: Page, url: string, choice: CheckoutChoice): Promise<void> {
+  await page.goto(url);
+  await page.getByTestId(`subscribe-${choice.tier}`).click();
+  if (choice.email !== undefined) await page.getByTestId('checkout-email').fill(choice.email);
+  if (choice.apiKey !== undefined) {
+    await page.getByText('I already have an API key').click();
+    await page.getByTestId('checkout-api-key').fill(choice.apiKey);
+  }
+  await page.getByTestId(`checkout-provider-${choice.provider}`).click();
+  await page.getByTestId('checkout-submit').click();
 }
