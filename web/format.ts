@@ -25,6 +25,10 @@ export const formatCount = (value: number | null): string => (value === null ? '
 
 export const formatInterval = (interval: string): string => `/ ${interval}`;
 
+/** For tight places such as the modal's provider rows: "$29/mo". */
+export const formatShortPrice = (price: Pick<Price, 'amount' | 'currency' | 'interval'>): string =>
+  `${formatMoney(price.amount, price.currency)}/${price.interval === 'month' ? 'mo' : price.interval === 'year' ? 'yr' : price.interval}`;
+
 const line = (value: number | null, one: string, many: string): [label: string, value: string] => [value === 1 ? one : many, formatCount(value)];
 
 /** The lines a plan card lists, in order: label and value ("5 agents", "1 agent"). */

@@ -7,7 +7,7 @@
 
 import { CheckoutDocument, PlansDocument, RegisterDocument, type CheckoutMutation, type Provider, type Tier } from '../sdk/generated/graphql.js';
 import { api, byId, messageOf, StellarError } from './api.js';
-import { configuredProviders, formatInterval, formatMoney, headlinePrices, limitLines, PROVIDER_LABELS, type Plan } from './format.js';
+import { configuredProviders, formatInterval, formatMoney, formatShortPrice, headlinePrices, limitLines, PROVIDER_LABELS, type Plan } from './format.js';
 import { revealApiKey } from './key-reveal.js';
 import { rememberCheckout } from './pending-checkout.js';
 import { startTossBillingAuth } from './toss.js';
@@ -116,7 +116,7 @@ function renderProviders(plan: Plan): void {
       radio.checked = index === 0;
       const text = element('span', 'provider__text');
       text.append(element('span', 'provider__name', PROVIDER_LABELS[provider].name), element('span', 'provider__detail', PROVIDER_LABELS[provider].detail));
-      label.append(radio, text, element('span', 'provider__price', `${formatMoney(price.amount, price.currency)} ${formatInterval(price.interval)}`));
+      label.append(radio, text, element('span', 'provider__price', formatShortPrice(price)));
       return label;
     }),
   );
@@ -157,6 +157,7 @@ function closeModal(): void {
 function showError(message: string, field?: string): void {
   errorBox.textContent = message;
   errorBox.hidden = false;
+  errorBox.scrollIntoView({ block: 'nearest' });
   const input = field === 'email' ? emailInput : null;
   if (input) {
     input.setAttribute('aria-invalid', 'true');

@@ -92,6 +92,7 @@ describe.skipIf(!chromiumAvailable)(`landing page in Chromium (${BROWSER_SKIP_RE
     await submitCheckout(page, web.server.url, { tier: 'PRO', provider: 'DEMO', email });
 
     await page.waitForURL(new RegExp(`^${web.server.url}/billing/demo/[0-9a-f-]{36}$`));
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'demo-checkout-1280.png') });
     await page.getByTestId('demo-pay').click();
     await page.waitForURL(`${web.server.url}/billing/success`);
 
@@ -127,7 +128,7 @@ describe.skipIf(!chromiumAvailable)(`landing page in Chromium (${BROWSER_SKIP_RE
     await page.close();
   });
 
-  it('writes screenshots at 1280 and 390 px wide, and nothing overflows sideways at 390 px', async () => {
+  it('writes screenshots of the landing page, the modal and the manage page at 1280 and 390 px wide; nothing overflows sideways', async () => {
     for (const [width, height] of [
       [1280, 900],
       [390, 844],
@@ -143,6 +144,9 @@ describe.skipIf(!chromiumAvailable)(`landing page in Chromium (${BROWSER_SKIP_RE
       const box = (await page.getByTestId('checkout-modal').boundingBox())!;
       expect(box.x).toBeGreaterThanOrEqual(0);
       expect(box.x + box.width).toBeLessThanOrEqual(width);
+      await page.goto(`${web.server.url}/billing/manage`);
+      await page.screenshot({ path: join(SCREENSHOT_DIR, `billing-manage-${width}.png`), fullPage: true });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
       await page.close();
     }
   });
