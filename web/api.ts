@@ -3,6 +3,7 @@
 import { createClient } from '../sdk/client.js';
 import { StellarError, TransportError } from '../sdk/errors.js';
 
+// fetch is wrapped so the SDK never calls it detached from window ("Illegal invocation" in some browsers).
 export const api = createClient({ url: '/graphql', fetch: (input, init) => fetch(input, init) });
 
 /** A sentence for the person in front of the page: the server's own message when it sent one. */

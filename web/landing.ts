@@ -9,7 +9,7 @@ import { CheckoutDocument, PlansDocument, RegisterDocument, type CheckoutMutatio
 import { api, byId, messageOf, StellarError } from './api.js';
 import { configuredProviders, formatInterval, formatMoney, formatShortPrice, headlinePrices, limitLines, PROVIDER_LABELS, type Plan } from './format.js';
 import { revealApiKey } from './key-reveal.js';
-import { rememberCheckout } from './pending-checkout.js';
+import { rememberCheckout, takePendingCheckout } from './pending-checkout.js';
 import { startTossBillingAuth } from './toss.js';
 
 const TAGLINES: Record<Tier, string> = {
@@ -220,8 +220,14 @@ async function submitCheckout(plan: Plan): Promise<void> {
   } catch (error) {
     setBusy(false, 'Try again');
     showError(error instanceof Error ? error.message : String(error));
-    // The account exists now: its key must not be lost with the failed redirect.
-    if (checkout.apiKey) revealApiKey(createdKeyBox, checkout.apiKey.secret, 'Your free account was created. Your API key:');
+    // The account exists now: its key must not be lost with the failed redirect. It is shown here
+    // (so not again on a billing page) and fills the key field, so a retry buys for this account.
+    if (checkout.apiKey) {
+      takePendingCheckout();
+      revealApiKey(createdKeyBox, checkout.apiKey.secret, 'Your free account was created. Your API key:');
+      keyField.open = true;
+      keyInput.value = checkout.apiKey.secret;
+    }
   }
 }
 

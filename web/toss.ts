@@ -55,6 +55,7 @@ export async function startTossBillingAuth(toss: TossCheckout, customerEmail?: s
       .requestBillingAuth({ method: 'CARD', successUrl: toss.successUrl, failUrl: toss.failUrl, ...(customerEmail ? { customerEmail } : {}) });
   } catch (error) {
     // The SDK rejects when the buyer closes its window (code USER_CANCEL) or the request is invalid.
+    if ((error as { code?: unknown } | null)?.code === 'USER_CANCEL') throw new Error('The Toss Payments window was closed. Nothing was charged.');
     const message = error instanceof Error && error.message ? error.message : 'The card authorization was not completed.';
     throw new Error(`Toss Payments: ${message}`);
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MeDocument } from '../../sdk/index.js';
 import { uniqueEmail } from '../support/accounts.js';
-import { BROWSER_SKIP_REASON, chromiumAvailable, submitCheckout, useBrowser, useWebBillingServer } from './support/browser.js';
+import { BROWSER_SKIP_REASON, chromiumAvailable, eventually, submitCheckout, useBrowser, useWebBillingServer } from './support/browser.js';
 
 /** Toss from the landing page when the card is refused (at Toss's window) or the first charge is declined. */
 
@@ -31,6 +31,27 @@ describe.skipIf(!chromiumAvailable)(`Toss checkout failures (${BROWSER_SKIP_REAS
     expect((await error.innerText()).length).toBeGreaterThan(0);
     const key = (await page.getByTestId('api-key').innerText()).trim();
     expect((await web.server.client(key).request(MeDocument)).me.tier).toBe('FREE');
+    await page.close();
+  });
+
+  it('the buyer closes the Toss window: the modal says nothing was charged and shows the new key once; a retry buys for that account', async () => {
+    web.tossSdk.closeWindowNext();
+    const page = await ctx.browser.newPage();
+    await submitCheckout(page, web.server.url, { tier: 'PRO', provider: 'TOSS', email: uniqueEmail('web-toss-closed') });
+    const error = page.getByTestId('checkout-error');
+    await error.waitFor({ state: 'visible' });
+    expect(await error.innerText()).toBe('The Toss Payments window was closed. Nothing was charged.');
+    expect(page.url()).toBe(`${web.server.url}/`);
+    const key = (await page.getByTestId('checkout-modal').getByTestId('api-key').innerText()).trim();
+    expect((await web.server.client(key).request(MeDocument)).me.tier).toBe('FREE');
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+
+    // Trying again buys for that account: the key field was filled with the new key.
+    expect(await page.getByTestId('checkout-api-key').inputValue()).toBe(key);
+    await page.getByTestId('checkout-submit').click();
+    await page.waitForURL(`${web.server.url}/billing/success`);
+    await eventually(async () => (await page.getByTestId('current-tier').innerText()) === 'PRO', 'current-tier PRO');
+    expect(await page.getByTestId('api-key').count()).toBe(0);
     await page.close();
   });
 });

@@ -67,7 +67,8 @@ export async function launchBrowser(): Promise<Browser> {
     async newPage(viewport) {
       const page = await context.newPage();
       if (viewport) await page.setViewportSize(viewport);
-      page.setDefaultTimeout(15_000);
+      // Generous: the whole suite shares two cores with this browser.
+      page.setDefaultTimeout(30_000);
       return page;
     },
     async close() {
@@ -119,7 +120,7 @@ export function useBrowser(): { browser: Browser } {
 }
 
 /** Waits until `read()` returns something truthy (polling the page), and returns it. */
-export async function eventually<T>(read: () => Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
+export async function eventually<T>(read: () => Promise<T>, what: string, timeoutMs = 30_000): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
