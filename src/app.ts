@@ -5,9 +5,11 @@ import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { registerGraphQL } from './graphql/server.js';
 import { billingPages } from './http/billing-pages.js';
+import { billingResultPages } from './http/billing-result-pages.js';
 import { healthRoutes } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
 import { oversizedBody } from './http/oversized-body.js';
+import { site } from './http/site.js';
 import { lazyChildLogger } from './logger.js';
 import type { Runtime } from './runtime.js';
 import { buildGraphQLSchema } from './schema/build.js';
@@ -41,7 +43,8 @@ class AccessLog extends LogController {
 }
 
 /**
- * The HTTP server, composed from small plugins that each do one job: CORS, health, billing pages, GraphQL.
+ * The HTTP server, composed from small plugins that each do one job: CORS, health, the landing page,
+ * billing pages, GraphQL.
  * Everything long-lived comes in through `rt`; nothing here holds business rules.
  */
 export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } = {}): Promise<FastifyInstance> {
@@ -80,7 +83,11 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
   await app.register(oversizedBody);
   await app.register(healthRoutes, { rt });
   await app.register(metricsRoutes, { rt });
-  if (config.billingEnabled) await app.register(billingPages, { rt });
+  await app.register(site, { rt });
+  if (config.billingEnabled) {
+    await app.register(billingResultPages);
+    await app.register(billingPages, { rt });
+  }
   await registerGraphQL(app, rt, options.schema ?? (await buildGraphQLSchema()));
   app.server.on('connection', () => (lastActivity = Date.now()));
   app.decorate('msSinceLastActivity', () => Date.now() - lastActivity);
