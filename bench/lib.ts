@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import pg from 'pg';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -71,23 +72,26 @@ export function quantile(samples: number[], q: number): number {
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
+/** One request of a load: its body and any headers of its own. */
+export interface LoadRequest {
+  body: string;
+  headers?: Record<string, string>;
+}
+
 /**
- * autocannon against one GraphQL operation; latencies are kept per response for exact percentiles.
- * `variables` may be a function of the request's number, for a different input on every request.
+ * autocannon POSTing `request(i)` for the i-th request; latencies are kept per response for exact
+ * percentiles, and `onResponse` sees every answer (for checks of what the server did).
  */
-export async function load(options: {
+export async function loadRequests(options: {
   url: string;
-  query: string;
-  variables?: unknown | ((i: number) => unknown);
+  request: (i: number) => LoadRequest;
   headers?: Record<string, string>;
   connections: number;
   durationSec: number;
-}): Promise<LoadResult> {
+  onResponse?: (status: number, body: string, request: LoadRequest) => void;
+}): Promise<Omit<LoadResult, 'graphqlErrors'>> {
   const latencies: number[] = [];
   let sent = 0;
-  let graphqlErrors = 0;
-  const { variables } = options;
-  const body = (i: number) => JSON.stringify({ query: options.query, variables: (typeof variables === 'function' ? variables(i) : variables) ?? {} });
   const result = await autocannon({
     url: options.url,
     method: 'POST',
@@ -96,10 +100,12 @@ export async function load(options: {
     headers: { 'content-type': 'application/json', ...options.headers },
     requests: [
       {
-        setupRequest: (request) => ({ ...request, body: body(sent++) }),
-        onResponse: (status, responseBody) => {
-          if (status === 200 && responseBody.includes('"errors"')) graphqlErrors++;
+        setupRequest: (request, context: { sent?: LoadRequest }) => {
+          const next = options.request(sent++);
+          context.sent = next;
+          return { ...request, body: next.body, headers: { ...request.headers, ...next.headers } };
         },
+        onResponse: (status, body, context: { sent?: LoadRequest }) => options.onResponse?.(status, body, context.sent!),
       },
     ],
     setupClient: (client) => client.on('response', (_status: number, _bytes: number, ms: number) => latencies.push(ms)),
@@ -111,8 +117,49 @@ export async function load(options: {
     p99Ms: round2(quantile(latencies, 0.99)),
     non2xx: result.non2xx,
     errors: result.errors,
-    graphqlErrors,
   };
+}
+
+/**
+ * autocannon against one GraphQL operation. `variables` may be a function of the request's number,
+ * for a different input on every request.
+ */
+export async function load(options: {
+  url: string;
+  query: string;
+  variables?: unknown | ((i: number) => unknown);
+  headers?: Record<string, string>;
+  connections: number;
+  durationSec: number;
+}): Promise<LoadResult> {
+  let graphqlErrors = 0;
+  const { variables } = options;
+  const measured = await loadRequests({
+    ...options,
+    request: (i) => ({ body: JSON.stringify({ query: options.query, variables: (typeof variables === 'function' ? variables(i) : variables) ?? {} }) }),
+    onResponse: (status, body) => {
+      if (status === 200 && body.includes('"errors"')) graphqlErrors++;
+    },
+  });
+  return { ...measured, graphqlErrors };
+}
+
+/** A fresh database on the PostgreSQL server at `serverUrl`, and how to drop it. */
+export async function throwawayDatabase(serverUrl: string, label: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `stellar_bench_${label}_${process.pid}_${Date.now().toString(36)}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
 }
 
 export const ratio = (value: number, baseline: number) => Math.round((value / baseline) * 1000) / 1000;

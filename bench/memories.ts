@@ -2,7 +2,7 @@ import { print } from 'graphql';
 import pg from 'pg';
 import { RecallMemoriesDocument, StoreMemoryDocument } from '../sdk/index.js';
 import { recallQuery } from '../src/services/recall.js';
-import { load, quantile, ratio, startServer, type BenchServer, type LoadResult } from './lib.js';
+import { load, quantile, ratio, startServer, throwawayDatabase, type BenchServer, type LoadResult } from './lib.js';
 
 /**
  * Issue 4's figures: half a million memories of one user, seeded in bulk SQL, then
@@ -43,24 +43,6 @@ interface ServerInfo {
   url: string;
   apiKey: string;
   userId: string;
-}
-
-/** A fresh database on the server at `serverUrl`, and how to drop it. */
-async function throwawayDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `stellar_bench_memories_${process.pid}_${Date.now().toString(36)}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`create database ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
 }
 
 /** MEMORIES memories in the user's default agent, in set-based statements; returns the seconds taken. */
@@ -144,7 +126,7 @@ async function measured(server: BenchServer<ServerInfo>, options: Omit<Parameter
 }
 
 export async function benchMemories(opts: { databaseUrl: string; durationSec: number; redisUrl?: string }): Promise<Record<string, unknown>> {
-  const database = await throwawayDatabase(opts.databaseUrl);
+  const database = await throwawayDatabase(opts.databaseUrl, 'memories');
   const pool = new pg.Pool({ connectionString: database.url, max: STORE_CONNECTIONS });
   pool.on('error', () => {}); // idle connections die when the database is dropped at the end
   let server: BenchServer<ServerInfo> | undefined;

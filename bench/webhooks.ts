@@ -1,0 +1,149 @@
+import pg from 'pg';
+import { signStripe, startFakeStripe, type FakeStripe } from '../test/fakes/index.js';
+import { loadRequests, ratio, startServer, throwawayDatabase, type LoadRequest } from './lib.js';
+
+/**
+ * Issue 8's webhook figure: verified Stripe events applied exactly once, on real PostgreSQL.
+ * The product server receives `customer.subscription.updated` events for SUBSCRIBERS users'
+ * subscriptions, each a new event (a new id, a newer `created`) signed exactly as Stripe signs
+ * (the SDK's test header), and every REDELIVERY_EVERY-th request a redelivery of an event sent a
+ * moment before. Beside it, the baseline: a bare Fastify route taking the same raw bodies.
+ * Afterwards the ledger and the audit trail are counted against what the server answered.
+ */
+
+const SUBSCRIBERS = 200;
+const CONNECTIONS = 50;
+const REDELIVERY_EVERY = 5;
+const WEBHOOK_SECRET = 'whsec_bench_webhooks';
+const PRICE_PRO = 'price_bench_pro';
+const PRICE_TEAM = 'price_bench_team';
+
+interface ServerInfo {
+  url: string;
+}
+
+/** Users registered through the API, each with a subscription the Stripe fake knows. */
+async function subscribers(graphqlUrl: string, stripe: FakeStripe) {
+  const out: { userId: string; subscription: ReturnType<FakeStripe['createSubscription']> }[] = [];
+  for (let i = 0; i < SUBSCRIBERS; i++) {
+    const response = await fetch(graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `mutation { register(input: { email: "bench-webhooks-${i}-${Date.now()}@example.com" }) { user { id } } }` }),
+    });
+    const { data } = (await response.json()) as { data: { register: { user: { id: string } } } };
+    const userId = data.register.user.id;
+    out.push({ userId, subscription: stripe.createSubscription({ price: PRICE_PRO, metadata: { user_id: userId } }) });
+  }
+  return out;
+}
+
+/** The i-th delivery: a new event, or (every REDELIVERY_EVERY-th) one sent a few requests before. */
+function eventStream(stripe: FakeStripe, subs: Awaited<ReturnType<typeof subscribers>>) {
+  const createdBase = Math.floor(Date.now() / 1000) - 86_400;
+  const bodies: string[] = [];
+  return (i: number): LoadRequest & { eventId: string } => {
+    let body: string;
+    if (i % REDELIVERY_EVERY === REDELIVERY_EVERY - 1 && bodies.length > 3) {
+      body = bodies[bodies.length - 3]!;
+    } else {
+      const sub = subs[i % subs.length]!;
+      body = JSON.stringify(stripe.event('customer.subscription.updated', sub.subscription, { created: createdBase + i }));
+      bodies.push(body);
+      if (bodies.length > 100) bodies.shift();
+    }
+    return { body, eventId: JSON.parse(body).id as string, headers: { 'stripe-signature': signStripe(body, WEBHOOK_SECRET) } };
+  };
+}
+
+export async function benchWebhooks(opts: { databaseUrl: string; durationSec: number; redisUrl?: string }): Promise<Record<string, unknown>> {
+  const database = await throwawayDatabase(opts.databaseUrl, 'webhooks');
+  const stripe = await startFakeStripe({ secretKey: 'sk_test_bench' });
+  const baselineServer = await startServer<ServerInfo>('bench/servers/trivial.ts');
+  const server = await startServer<ServerInfo>('bench/servers/stellar.ts', {
+    DATABASE_URL: database.url,
+    REDIS_URL: opts.redisUrl,
+    PUBLIC_RATE_LIMIT: '1000000',
+    STRIPE_SECRET_KEY: 'sk_test_bench',
+    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    STRIPE_PRICE_PRO: PRICE_PRO,
+    STRIPE_PRICE_TEAM: PRICE_TEAM,
+    STRIPE_API_URL: stripe.url,
+  });
+  const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+  pool.on('error', () => {});
+  try {
+    const subs = await subscribers(server.info.url, stripe);
+    const webhookUrl = (info: ServerInfo) => info.url.replace(/\/graphql$/, '/webhooks/stripe');
+
+    const baselineStream = eventStream(stripe, subs);
+    const baseline = await loadRequests({ url: webhookUrl(baselineServer.info), request: baselineStream, connections: CONNECTIONS, durationSec: opts.durationSec });
+
+    // What the server answered, per event id: the ledger must hold each answered event once.
+    const answered = new Map<string, string[]>();
+    const stream = eventStream(stripe, subs);
+    const cpuBefore = await server.cpuMs();
+    const measured = await loadRequests({
+      url: webhookUrl(server.info),
+      request: stream,
+      connections: CONNECTIONS,
+      durationSec: opts.durationSec,
+      onResponse: (status, body, request) => {
+        const eventId = (request as LoadRequest & { eventId: string }).eventId;
+        const outcome = status === 200 ? ((JSON.parse(body) as { outcome?: string }).outcome ?? '?') : `HTTP ${status}`;
+        answered.set(eventId, [...(answered.get(eventId) ?? []), outcome]);
+      },
+    });
+    const cpuMs = (await server.cpuMs()) - cpuBefore;
+
+    const { rows: ledger } = await pool.query<{ outcome: string; n: number }>(`select outcome, count(*)::int as n from webhook_events where provider = 'STRIPE' group by outcome`);
+    const { rows: audit } = await pool.query<{ n: number }>(`select count(*)::int as n from subscription_events where source = 'webhook'`);
+    const { rows: repeated } = await pool.query<{ n: number }>(
+      `select count(*)::int as n from (select event_id from webhook_events group by provider, event_id having count(*) > 1) d`,
+    );
+    const ledgerBy = Object.fromEntries(ledger.map((row) => [row.outcome, row.n]));
+    const answers = [...answered.values()];
+    const appliedAnswers = answers.reduce((n, outcomes) => n + outcomes.filter((o) => o === 'APPLIED').length, 0);
+    const eventsApplied = answers.filter((outcomes) => outcomes.includes('APPLIED')).length;
+    const ledgerRows = ledger.reduce((n, row) => n + row.n, 0);
+    const exactlyOnce = {
+      distinctEventsAnswered: answered.size,
+      deliveries: answers.reduce((n, outcomes) => n + outcomes.length, 0),
+      duplicateAnswers: answers.reduce((n, outcomes) => n + outcomes.filter((o) => o === 'DUPLICATE').length, 0),
+      ledgerRows,
+      ledgerByOutcome: ledgerBy,
+      auditRows: audit[0]!.n,
+      eventIdsInLedgerMoreThanOnce: repeated[0]!.n,
+      // Each event at most one APPLIED answer; as many ledger APPLIED rows and audit rows as applied events.
+      held:
+        appliedAnswers === eventsApplied &&
+        (ledgerBy.APPLIED ?? 0) === eventsApplied &&
+        audit[0]!.n === eventsApplied &&
+        repeated[0]!.n === 0 &&
+        ledgerRows === answered.size,
+    };
+    const appliedPerSec = Math.round(((ledgerBy.APPLIED ?? 0) + (ledgerBy.STALE ?? 0)) / opts.durationSec);
+    const peakRssMb = Math.round(await server.peakRssMb());
+    return {
+      subscribers: SUBSCRIBERS,
+      connections: CONNECTIONS,
+      redeliveryEvery: REDELIVERY_EVERY,
+      baseline,
+      stellar: {
+        ...measured,
+        newEventsRecordedPerSec: appliedPerSec,
+        cpuUsPerRequest: Math.round((cpuMs * 1000) / (measured.requestsPerSec * opts.durationSec)),
+        ratioToBaseline: ratio(measured.requestsPerSec, baseline.requestsPerSec),
+      },
+      exactlyOnce,
+      target: { verifiedEventsPerSec: 500, met: measured.requestsPerSec >= 500 && measured.non2xx === 0 && measured.errors === 0 && exactlyOnce.held },
+      serverPeakRssMb: { value: peakRssMb, met: peakRssMb < 300 },
+    };
+  } finally {
+    await server.stop();
+    await baselineServer.stop();
+    await stripe.close();
+    await pool.end();
+    await database.drop();
+  }
+}
