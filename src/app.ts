@@ -9,6 +9,7 @@ import { healthRoutes } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
 import { oversizedBody } from './http/oversized-body.js';
 import { lazyChildLogger } from './logger.js';
+import { webhookRoutes } from './rest-webhooks/index.js';
 import type { Runtime } from './runtime.js';
 import { buildGraphQLSchema } from './schema/build.js';
 
@@ -41,7 +42,8 @@ class AccessLog extends LogController {
 }
 
 /**
- * The HTTP server, composed from small plugins that each do one job: CORS, health, billing pages, GraphQL.
+ * The HTTP server, composed from small plugins that each do one job: CORS, health, billing pages,
+ * provider webhooks, GraphQL.
  * Everything long-lived comes in through `rt`; nothing here holds business rules.
  */
 export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } = {}): Promise<FastifyInstance> {
@@ -81,6 +83,8 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
   await app.register(healthRoutes, { rt });
   await app.register(metricsRoutes, { rt });
   if (config.billingEnabled) await app.register(billingPages, { rt });
+  // Self-hosted mode has no billing: the webhook routes do not exist (404).
+  if (config.billingEnabled) await app.register(webhookRoutes, { rt });
   await registerGraphQL(app, rt, options.schema ?? (await buildGraphQLSchema()));
   app.server.on('connection', () => (lastActivity = Date.now()));
   app.decorate('msSinceLastActivity', () => Date.now() - lastActivity);

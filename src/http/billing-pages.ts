@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Runtime } from '../runtime.js';
-import { completeDemoCheckout, findOpenDemoCheckout } from '../services/demo-checkout.js';
+import { findOpenDemoCheckout, payDemoCheckout, type WebhookDelivery } from '../services/demo-checkout.js';
 
 /**
  * The plain billing pages: where providers send buyers back (`/billing/success`, `/billing/cancel`,
@@ -71,9 +71,12 @@ export async function billingPages(app: FastifyInstance, { rt }: { rt: Runtime }
     );
   });
 
+  // The signed demo event goes through this process's own HTTP stack (only it knows the demo key).
+  const deliverToSelf: WebhookDelivery = async (url, payload, headers) => (await app.inject({ method: 'POST', url, payload, headers })).statusCode;
+
   app.post<{ Params: { id: string } }>('/billing/demo/:id/pay', async (request, reply) => {
     try {
-      const { successUrl } = await completeDemoCheckout(rt, rt.forkEm(), request.params.id);
+      const { successUrl } = await payDemoCheckout(rt, rt.forkEm(), request.params.id, deliverToSelf);
       return reply.redirect(successUrl, 303);
     } catch (err) {
       if (err instanceof AppError && err.code === ErrorCode.NOT_FOUND) {
