@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Provider, WebhookOutcome } from '../entities/enums.js';
 import { badInput, notFound } from '../errors.js';
+import { safeErrorMessage } from '../logger.js';
 import type { VerifiedWebhook } from '../providers/types.js';
 import { isUuid } from './api-keys.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from './cursors.js';
@@ -42,7 +43,8 @@ export function toWebhookEventView(row: Row): WebhookEventView {
 
 /** Longest error text kept on a ledger row. */
 const MAX_ERROR = 1000;
-export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR);
+/** What a failure records: never a database statement with its values (they may hold the payload). */
+export const errorText = (err: unknown) => safeErrorMessage(err).slice(0, MAX_ERROR);
 
 /**
  * Claims an event inside `tx`: inserts its row, or when it exists locks it. A concurrent delivery of

@@ -149,7 +149,7 @@ describe('providers that are off', () => {
   let off: TestServer;
   beforeAll(async () => {
     // Only Toss is on, without TOSS_WEBHOOK_SECRET; the demo provider is off.
-    off = await startTestServer({ env: { ...billingEnv(ctx.fakes, ['toss']), TOSS_WEBHOOK_SECRET: undefined, BILLING_DEMO: '0' } as Record<string, string> });
+    off = await startTestServer({ env: { ...billingEnv(ctx.fakes, ['toss']), TOSS_WEBHOOK_SECRET: undefined, BILLING_DEMO: '0' } });
   });
   afterAll(() => off?.close());
 
