@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '../../sdk/index.js';
+import { registerUser } from '../support/accounts.js';
+import { LEMON, STRIPE, billingEnv, startProviderFakes, type ProviderFakes } from '../support/billing.js';
+import { fileDatabase, SHARED_DATABASE_SKIP_REASON, sharedDatabaseAvailable } from '../support/database.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { spawnServer, type SpawnedServer } from '../support/spawn.js';
+import { query } from '../support/sql.js';
+import { deliver, lemonDelivery, stripeDelivery, type Delivery } from '../support/webhooks.js';
+
+/**
+ * Issue 6 point 3: the same event delivered 10 times at once, split across two server processes on
+ * one database, is applied once: one ledger row, one audit row, one subscription. (The unique
+ * (provider, event id) row is claimed in the transaction that applies the event, so concurrent
+ * deliveries wait for it and then find a duplicate.) In-process, the same holds on one server.
+ */
+
+let fakes: ProviderFakes;
+beforeAll(async () => {
+  fakes = await startProviderFakes();
+});
+const started: SpawnedServer[] = [];
+afterAll(async () => {
+  await Promise.all(started.map((s) => s.stop()));
+  await fakes?.close();
+});
+
+type Sql = (text: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
+
+async function tenAtOnce(targets: { url: string }[], delivery: Delivery) {
+  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => deliver(targets[i % targets.length]!, delivery)));
+  expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
+  const outcomes = results.map((r) => r.body.outcome).sort();
+  expect(outcomes).toEqual(['APPLIED', ...Array(9).fill('DUPLICATE')]);
+}
+
+async function appliedOnce(sql: Sql, userId: string, eventId: string) {
+  expect(await sql(`select outcome, attempts from webhook_events where event_id = $1`, [eventId])).toEqual([{ outcome: 'APPLIED', attempts: 1 }]);
+  expect(await sql(`select type from subscription_events where user_id = $1`, [userId])).toEqual([{ type: 'SUBSCRIPTION_CREATED' }]);
+  expect(await sql(`select count(*)::int as n from subscriptions where user_id = $1`, [userId])).toEqual([{ n: 1 }]);
+}
+
+async function scenario(targets: { url: string; graphqlUrl: string }[], sql: Sql) {
+  const signUp = () => registerUser({ client: (key) => createClient({ url: targets[0]!.graphqlUrl, apiKey: key }) });
+
+  const stripeUser = await signUp();
+  const remote = fakes.stripe.createSubscription({ price: STRIPE.pricePro, metadata: { user_id: stripeUser.id } });
+  const event = fakes.stripe.event('customer.subscription.created', remote);
+  await tenAtOnce(targets, stripeDelivery(event));
+  await appliedOnce(sql, stripeUser.id, event.id);
+
+  const lemonUser = await signUp();
+  const body = fakes.lemon.webhook('subscription_created', fakes.lemon.createSubscription({ variantId: LEMON.variantPro, userId: lemonUser.id }));
+  await tenAtOnce(targets, lemonDelivery(body));
+  const [{ event_id }] = (await sql(`select event_id from webhook_events where user_id = $1`, [lemonUser.id])) as [{ event_id: string }];
+  await appliedOnce(sql, lemonUser.id, event_id);
+}
+
+describe.skipIf(!sharedDatabaseAvailable())(`exactly once across two server processes (${SHARED_DATABASE_SKIP_REASON})`, () => {
+  it('10 concurrent deliveries of one event, split across two processes: applied once, one ledger row, one audit row', { timeout: 120_000 }, async () => {
+    const instances = await Promise.all([spawnServer({ env: billingEnv(fakes) }), spawnServer({ env: billingEnv(fakes) })]);
+    started.push(...instances);
+    const url = await fileDatabase();
+    await scenario(instances, (text, params) => query(url, text, params));
+  });
+});
+
+describe('exactly once on one server', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: billingEnv(fakes) });
+  });
+  afterAll(() => server?.close());
+
+  it('10 concurrent deliveries of one event: applied once, one ledger row, one audit row', async () => {
+    // The support SQL helper takes `?` placeholders; the multi-process one takes `$n`.
+    await scenario([server], (text, params) => server.sql(text.replace(/\$\d+/g, '?'), params));
+  });
+});
