@@ -1,6 +1,8 @@
 import type Stripe from 'stripe';
+import { afterAll, beforeAll } from 'vitest';
 import { signLemon, signStripe, tossWebhookHeaders, type StripeEventPayload, type TossWebhookEvent } from '../fakes/index.js';
-import { LEMON, STRIPE, TOSS } from './billing.js';
+import { LEMON, STRIPE, TOSS, billingEnv, startProviderFakes, type ProviderFakes } from './billing.js';
+import { spawnServer, type SpawnedServer } from './spawn.js';
 import type { TestServer } from './server.js';
 
 /**
@@ -101,3 +103,27 @@ export const subscriptionRow = async (server: Pick<TestServer, 'sql'>, provider:
       [provider, providerSubscriptionId],
     )
   )[0];
+
+/**
+ * For multi-process test files: provider fakes for the whole file, and server processes pointed at
+ * them (`spawn`), all stopped after the file. Read `ctx.fakes` inside tests.
+ */
+export function useFakesAndProcesses(): { fakes: ProviderFakes; spawn(options?: { redis?: boolean }): Promise<SpawnedServer> } {
+  const started: SpawnedServer[] = [];
+  const ctx = {
+    fakes: undefined as unknown as ProviderFakes,
+    async spawn(options: { redis?: boolean } = {}) {
+      const server = await spawnServer({ env: billingEnv(ctx.fakes), ...options });
+      started.push(server);
+      return server;
+    },
+  };
+  beforeAll(async () => {
+    ctx.fakes = await startProviderFakes();
+  });
+  afterAll(async () => {
+    await Promise.all(started.map((s) => s.stop()));
+    await ctx.fakes?.close();
+  });
+  return ctx;
+}

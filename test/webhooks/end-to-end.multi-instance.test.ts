@@ -3,11 +3,10 @@ import { CheckoutDocument, ConfirmTossBillingDocument, UsageDocument, createClie
 import { PLANS } from '../../src/services/plans.js';
 import { tossOrderId } from '../../src/services/toss-billing.js';
 import { registerUser, type TestUser } from '../support/accounts.js';
-import { billingEnv, startProviderFakes, type ProviderFakes } from '../support/billing.js';
+import { billingEnv } from '../support/billing.js';
 import { SHARED_DATABASE_SKIP_REASON, sharedDatabaseAvailable } from '../support/database.js';
 import { REDIS_SKIP_REASON, redisAvailable, startTestServer, type TestServer } from '../support/server.js';
-import { spawnServer, type SpawnedServer } from '../support/spawn.js';
-import { deliver, lemonDelivery, stripeDelivery, tossDelivery } from '../support/webhooks.js';
+import { useFakesAndProcesses, deliver, lemonDelivery, stripeDelivery, tossDelivery } from '../support/webhooks.js';
 
 /**
  * Issue 6 point 6: with every provider fake, checkout → the provider's webhook → the user's
@@ -20,15 +19,7 @@ interface Instance {
   graphqlUrl: string;
 }
 
-let fakes: ProviderFakes;
-beforeAll(async () => {
-  fakes = await startProviderFakes();
-});
-const started: SpawnedServer[] = [];
-afterAll(async () => {
-  await Promise.all(started.map((s) => s.stop()));
-  await fakes?.close();
-});
+const ctx = useFakesAndProcesses();
 
 const PRO_LIMITS = { ...PLANS.PRO.limits };
 
@@ -74,16 +65,16 @@ async function endToEnd(instances: [Instance, Instance]) {
   const stripeUser = await signUp();
   await freeEverywhere(instances, stripeUser);
   const stripe = await stripeUser.client.request(CheckoutDocument, { input: { tier: 'PRO', provider: 'STRIPE' } });
-  const { session } = fakes.stripe.completeCheckoutSession(stripe.checkout.sessionId);
-  expect((await deliver(b, stripeDelivery(fakes.stripe.event('checkout.session.completed', session)))).body.outcome).toBe('APPLIED');
+  const { session } = ctx.fakes.stripe.completeCheckoutSession(stripe.checkout.sessionId);
+  expect((await deliver(b, stripeDelivery(ctx.fakes.stripe.event('checkout.session.completed', session)))).body.outcome).toBe('APPLIED');
   waits.stripe = await proEverywhere(instances, stripeUser);
 
   // Lemon Squeezy: checkout on B, paid at Lemon Squeezy, subscription_created delivered to A.
   const lemonUser = await signUp();
   await freeEverywhere(instances, lemonUser);
   const lemon = await createClient({ url: b.graphqlUrl, apiKey: lemonUser.secret }).request(CheckoutDocument, { input: { tier: 'PRO', provider: 'LEMON_SQUEEZY' } });
-  const subscription = fakes.lemon.completeCheckout(lemon.checkout.sessionId);
-  expect((await deliver(a, lemonDelivery(fakes.lemon.webhook('subscription_created', subscription)))).body.outcome).toBe('APPLIED');
+  const subscription = ctx.fakes.lemon.completeCheckout(lemon.checkout.sessionId);
+  expect((await deliver(a, lemonDelivery(ctx.fakes.lemon.webhook('subscription_created', subscription)))).body.outcome).toBe('APPLIED');
   waits.lemon = await proEverywhere(instances, lemonUser);
 
   // Toss: checkout on A, card authorized at Toss, confirmed on B (the charge is ours), then Toss's
@@ -93,11 +84,11 @@ async function endToEnd(instances: [Instance, Instance]) {
   const toss = await tossUser.client.request(CheckoutDocument, { input: { tier: 'PRO', provider: 'TOSS' } });
   const customerKey = toss.checkout.toss!.customerKey;
   const { confirmTossBilling } = await createClient({ url: b.graphqlUrl }).request(ConfirmTossBillingDocument, {
-    input: { customerKey, authKey: fakes.toss.authorize(customerKey) },
+    input: { customerKey, authKey: ctx.fakes.toss.authorize(customerKey) },
   });
   waits.toss = await proEverywhere(instances, tossUser);
-  const paymentKey = fakes.toss.charges.find((c) => c.orderId === tossOrderId(confirmTossBilling.id, 0))!.paymentKey;
-  expect((await deliver(a, tossDelivery(fakes.toss.paymentStatusChangedEvent(paymentKey)))).status).toBe(200);
+  const paymentKey = ctx.fakes.toss.charges.find((c) => c.orderId === tossOrderId(confirmTossBilling.id, 0))!.paymentKey;
+  expect((await deliver(a, tossDelivery(ctx.fakes.toss.paymentStatusChangedEvent(paymentKey)))).status).toBe(200);
   await proEverywhere(instances, tossUser);
 
   // Demo: checkout on A, paid on B's demo page, which posts its signed event to its own /webhooks/demo.
@@ -117,8 +108,7 @@ async function endToEnd(instances: [Instance, Instance]) {
 
 describe.skipIf(!sharedDatabaseAvailable())(`checkout → webhook → PRO on both processes (${SHARED_DATABASE_SKIP_REASON})`, () => {
   async function onTwoProcesses(redis: boolean) {
-    const instances = await Promise.all([spawnServer({ env: billingEnv(fakes), redis }), spawnServer({ env: billingEnv(fakes), redis })]);
-    started.push(...instances);
+    const instances = await Promise.all([ctx.spawn({ redis }), ctx.spawn({ redis })]);
     const waits = await endToEnd([instances[0]!, instances[1]!]);
     // "The next request": the other process heard of the change within the invalidation channel's delay.
     for (const [provider, { ms }] of Object.entries(waits)) expect(ms, provider).toBeLessThan(1_000);
@@ -133,7 +123,7 @@ describe.skipIf(!sharedDatabaseAvailable())(`checkout → webhook → PRO on bot
 describe('checkout → webhook → PRO on one server', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ env: billingEnv(fakes) });
+    server = await startTestServer({ env: billingEnv(ctx.fakes) });
   });
   afterAll(() => server?.close());
 

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../sdk/index.js';
 import { registerUser } from '../support/accounts.js';
-import { LEMON, STRIPE, billingEnv, startProviderFakes, type ProviderFakes } from '../support/billing.js';
+import { LEMON, STRIPE, billingEnv } from '../support/billing.js';
 import { fileDatabase, SHARED_DATABASE_SKIP_REASON, sharedDatabaseAvailable } from '../support/database.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { spawnServer, type SpawnedServer } from '../support/spawn.js';
 import { query } from '../support/sql.js';
-import { deliver, lemonDelivery, stripeDelivery, type Delivery } from '../support/webhooks.js';
+import { useFakesAndProcesses, deliver, lemonDelivery, stripeDelivery, type Delivery } from '../support/webhooks.js';
 
 /**
  * Issue 6 point 3: the same event delivered 10 times at once, split across two server processes on
@@ -15,15 +14,7 @@ import { deliver, lemonDelivery, stripeDelivery, type Delivery } from '../suppor
  * deliveries wait for it and then find a duplicate.) In-process, the same holds on one server.
  */
 
-let fakes: ProviderFakes;
-beforeAll(async () => {
-  fakes = await startProviderFakes();
-});
-const started: SpawnedServer[] = [];
-afterAll(async () => {
-  await Promise.all(started.map((s) => s.stop()));
-  await fakes?.close();
-});
+const ctx = useFakesAndProcesses();
 
 type Sql = (text: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
 
@@ -44,13 +35,13 @@ async function scenario(targets: { url: string; graphqlUrl: string }[], sql: Sql
   const signUp = () => registerUser({ client: (key) => createClient({ url: targets[0]!.graphqlUrl, apiKey: key }) });
 
   const stripeUser = await signUp();
-  const remote = fakes.stripe.createSubscription({ price: STRIPE.pricePro, metadata: { user_id: stripeUser.id } });
-  const event = fakes.stripe.event('customer.subscription.created', remote);
+  const remote = ctx.fakes.stripe.createSubscription({ price: STRIPE.pricePro, metadata: { user_id: stripeUser.id } });
+  const event = ctx.fakes.stripe.event('customer.subscription.created', remote);
   await tenAtOnce(targets, stripeDelivery(event));
   await appliedOnce(sql, stripeUser.id, event.id);
 
   const lemonUser = await signUp();
-  const body = fakes.lemon.webhook('subscription_created', fakes.lemon.createSubscription({ variantId: LEMON.variantPro, userId: lemonUser.id }));
+  const body = ctx.fakes.lemon.webhook('subscription_created', ctx.fakes.lemon.createSubscription({ variantId: LEMON.variantPro, userId: lemonUser.id }));
   await tenAtOnce(targets, lemonDelivery(body));
   const [{ event_id }] = (await sql(`select event_id from webhook_events where user_id = $1`, [lemonUser.id])) as [{ event_id: string }];
   await appliedOnce(sql, lemonUser.id, event_id);
@@ -58,8 +49,7 @@ async function scenario(targets: { url: string; graphqlUrl: string }[], sql: Sql
 
 describe.skipIf(!sharedDatabaseAvailable())(`exactly once across two server processes (${SHARED_DATABASE_SKIP_REASON})`, () => {
   it('10 concurrent deliveries of one event, split across two processes: applied once, one ledger row, one audit row', { timeout: 120_000 }, async () => {
-    const instances = await Promise.all([spawnServer({ env: billingEnv(fakes) }), spawnServer({ env: billingEnv(fakes) })]);
-    started.push(...instances);
+    const instances = await Promise.all([ctx.spawn(), ctx.spawn()]);
     const url = await fileDatabase();
     await scenario(instances, (text, params) => query(url, text, params));
   });
@@ -68,7 +58,7 @@ describe.skipIf(!sharedDatabaseAvailable())(`exactly once across two server proc
 describe('exactly once on one server', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ env: billingEnv(fakes) });
+    server = await startTestServer({ env: billingEnv(ctx.fakes) });
   });
   afterAll(() => server?.close());
 
