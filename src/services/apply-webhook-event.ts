@@ -3,6 +3,7 @@ import { Provider, SubscriptionStatus, WebhookOutcome } from '../entities/enums.
 import { BillingEventType, WebhookRejected, type NormalizedWebhook, type VerifiedWebhook, type WebhookRequest } from '../providers/types.js';
 import { TossWebhookSecretMissing } from '../providers/toss.js';
 import type { Runtime } from '../runtime.js';
+import { priceFor } from './plans.js';
 import { applySubscriptionChange, type ApplyResult } from './subscription-state.js';
 import { claimWebhookEvent, errorText, recordWebhookFailure, settleWebhookEvent } from './webhook-ledger.js';
 
@@ -116,9 +117,13 @@ async function applyNormalized(tx: EntityManager, provider: Provider, event: Ver
       normalized.checkoutReference,
     ]);
   }
+  // Lemon Squeezy's subscription resource carries no price: the recurring amount (for revenue
+  // metrics) is then our plan's price for the tier the variant maps to.
+  const { state } = normalized;
+  const price = state.tier && state.amount == null ? priceFor(state.tier, provider) : null;
   const applied = await applySubscriptionChange(
     tx,
-    { ...normalized.state, provider },
+    { ...state, provider, ...(price ? { amount: price.amount, currency: price.currency } : {}) },
     { type: normalized.type, source: 'webhook', payload: event.payload, amount: normalized.amount ?? null, currency: normalized.currency ?? null },
   );
   return fromApplyResult(applied);

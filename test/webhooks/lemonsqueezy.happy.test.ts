@@ -33,6 +33,8 @@ describe('Lemon Squeezy webhooks', () => {
     expect((await ledgerFor(ctx.server, created.eventId))[0]).toMatchObject({ provider: 'LEMON_SQUEEZY', type: 'subscription_created', outcome: 'APPLIED' });
     expect(await tierOf(user)).toBe('PRO');
     expect(await subscriptionOf(user)).toMatchObject({ provider: 'LEMON_SQUEEZY', tier: 'PRO', status: 'ACTIVE', currentPeriodEnd: renewsAt.toISOString() });
+    // The recurring amount (revenue metrics) is the plan's price for the variant's tier.
+    expect(await ctx.server.sql(`select amount, currency from subscriptions where provider_subscription_id = ?`, [remote.id])).toEqual([{ amount: 2900, currency: 'USD' }]);
 
     // renewed: the payment, then the subscription with its new renews_at
     await tick();

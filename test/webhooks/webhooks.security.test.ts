@@ -148,8 +148,9 @@ describe('the webhook routes', () => {
 describe('providers that are off', () => {
   let off: TestServer;
   beforeAll(async () => {
-    // Only Toss is on, without TOSS_WEBHOOK_SECRET; the demo provider is off.
-    off = await startTestServer({ env: { ...billingEnv(ctx.fakes, ['toss']), TOSS_WEBHOOK_SECRET: undefined, BILLING_DEMO: '0' } });
+    // Only Toss is on, without TOSS_WEBHOOK_SECRET; the demo provider is off. A database of its own,
+    // so its ledger holds only what reached this server.
+    off = await startTestServer({ env: { ...billingEnv(ctx.fakes, ['toss']), TOSS_WEBHOOK_SECRET: undefined, BILLING_DEMO: '0' }, ownDatabase: true });
   });
   afterAll(() => off?.close());
 
