@@ -5,7 +5,7 @@ import { TossWebhookSecretMissing } from '../providers/toss.js';
 import type { Runtime } from '../runtime.js';
 import { priceFor } from './plans.js';
 import { applySubscriptionChange, type ApplyResult } from './subscription-state.js';
-import { claimWebhookEvent, errorText, recordWebhookFailure, settleWebhookEvent } from './webhook-ledger.js';
+import { claimWebhookEvent, errorText, isSettled, recordWebhookFailure, settleWebhookEvent } from './webhook-ledger.js';
 
 /**
  * The one ingest path of every provider's webhooks (SPEC §9): verify → normalize → in one
@@ -46,6 +46,9 @@ export async function receiveWebhook(deps: WebhookDeps, em: EntityManager, provi
   } catch (err) {
     return count(refusal(log, err));
   }
+  // A redelivery of an event already settled is answered without asking the provider's API again
+  // (the claim in applyWebhookEvent is what guarantees once; this only saves the work).
+  if (await isSettled(em, provider, verified.eventId)) return count({ status: 200, outcome: 'DUPLICATE', ledgerId: null });
   try {
     normalized = await adapter.normalizeWebhook(verified);
   } catch (err) {

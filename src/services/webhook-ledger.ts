@@ -66,6 +66,12 @@ export async function claimWebhookEvent(tx: EntityManager, provider: Provider, e
   return existing.outcome === WebhookOutcome.FAILED ? { id: existing.id, existing } : null;
 }
 
+/** The event is in the ledger with an outcome other than FAILED. */
+export async function isSettled(em: EntityManager, provider: Provider, eventId: string): Promise<boolean> {
+  const rows = await em.execute(`select 1 from webhook_events where provider = ? and event_id = ? and outcome <> 'FAILED'`, [provider, eventId]);
+  return rows.length > 0;
+}
+
 export async function settleWebhookEvent(
   tx: EntityManager,
   id: string,

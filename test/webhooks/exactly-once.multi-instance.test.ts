@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../sdk/index.js';
+import { Provider } from '../../src/entities/enums.js';
+import { applyWebhookEvent } from '../../src/services/apply-webhook-event.js';
 import { registerUser } from '../support/accounts.js';
 import { LEMON, STRIPE, billingEnv } from '../support/billing.js';
 import { fileDatabase, SHARED_DATABASE_SKIP_REASON, sharedDatabaseAvailable } from '../support/database.js';
@@ -65,5 +67,17 @@ describe('exactly once on one server', () => {
   it('10 concurrent deliveries of one event: applied once, one ledger row, one audit row', async () => {
     // The support SQL helper takes `?` placeholders; the multi-process one takes `$n`.
     await scenario([server], (text, params) => server.sql(text.replace(/\$\d+/g, '?'), params));
+  });
+
+  it('the ledger claim alone (no early duplicate check): 10 concurrent applications of one event apply it once', async () => {
+    const user = await registerUser(server);
+    const remote = ctx.fakes.stripe.createSubscription({ price: STRIPE.pricePro, metadata: { user_id: user.id } });
+    const event = ctx.fakes.stripe.event('customer.subscription.created', remote);
+    const stripe = server.rt.providers.stripe();
+    const verified = stripe.verifyWebhook({ rawBody: Buffer.from(stripeDelivery(event).body), headers: stripeDelivery(event).headers });
+    const normalized = await stripe.normalizeWebhook(verified);
+    const results = await Promise.all(Array.from({ length: 10 }, () => applyWebhookEvent(server.rt, server.rt.forkEm(), Provider.STRIPE, verified, normalized)));
+    expect(results.map((r) => r.outcome).sort()).toEqual(['APPLIED', ...Array(9).fill('DUPLICATE')]);
+    expect(await server.sql(`select count(*)::int as n from subscription_events where user_id = ?`, [user.id])).toEqual([{ n: 1 }]);
   });
 });
