@@ -77,5 +77,13 @@ describe('Toss webhooks and the Toss subscription lifecycle', () => {
     expect(await ctx.server.sql(`select status from subscriptions where id = ?`, [subscriptionId])).toEqual([{ status: 'EXPIRED' }]);
     expect(await ctx.server.sql(`select status from toss_payments where payment_key = ?`, [paymentKey])).toEqual([{ status: 'CANCELED' }]);
     expect((await auditFor(ctx.server, user.id)).at(-1)).toMatchObject({ type: 'REFUNDED', source: 'webhook', status_after: 'EXPIRED', tier_after: 'FREE', amount: 129_000, currency: 'KRW' });
+
+    // Toss retries with the same transmission id: a duplicate, without asking Toss again.
+    ctx.fakes.toss.reset();
+    const again = tossDelivery(ctx.fakes.toss.paymentStatusChangedEvent(paymentKey), { transmissionId: refunded.eventId });
+    expect(await deliver(ctx.server, again)).toMatchObject({ status: 200, body: { outcome: 'DUPLICATE' } });
+    expect(ctx.fakes.toss.requests).toHaveLength(0);
+    expect(await ledgerFor(ctx.server, refunded.eventId)).toHaveLength(1);
+    expect((await auditFor(ctx.server, user.id)).filter((a) => a.type === 'REFUNDED')).toHaveLength(1);
   });
 });

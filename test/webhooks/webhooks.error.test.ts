@@ -89,6 +89,21 @@ describe('a failing webhook', () => {
     expect(await auditFor(ctx.server, user.id)).toHaveLength(1);
   });
 
+  it('creating a subscription: no subscription row and the checkout still open after the failure', async () => {
+    const user = await registerUser(ctx.server);
+    const { checkout } = await user.client.request(CheckoutDocument, { input: { tier: 'PRO', provider: 'STRIPE' } });
+    const { session, subscription } = ctx.fakes.stripe.completeCheckoutSession(checkout.sessionId);
+    const delivery = stripeDelivery(ctx.fakes.stripe.event('checkout.session.completed', session));
+    const restore = await failAuditFor(user.id);
+    expect((await deliver(ctx.server, delivery)).status).toBe(500);
+    expect(await subscriptionRow(ctx.server, 'STRIPE', subscription.id)).toBeUndefined();
+    expect(await ctx.server.sql(`select status from checkouts where reference = ?`, [session.id])).toEqual([{ status: 'OPEN' }]);
+    await restore();
+    expect((await deliver(ctx.server, delivery)).body.outcome).toBe('APPLIED');
+    expect(await ctx.server.sql(`select status from checkouts where reference = ?`, [session.id])).toEqual([{ status: 'COMPLETED' }]);
+    expect((await user.client.request(UsageDocument)).usage.tier).toBe('PRO');
+  });
+
   it('fails with 500 and is recorded when the provider API it needs is down, then applies on redelivery', async () => {
     const user = await registerUser(ctx.server);
     const { checkout } = await user.client.request(CheckoutDocument, { input: { tier: 'PRO', provider: 'STRIPE' } });
