@@ -5,9 +5,11 @@ import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { registerGraphQL } from './graphql/server.js';
 import { billingPages } from './http/billing-pages.js';
+import { billingResultPages } from './http/billing-result-pages.js';
 import { healthRoutes } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
 import { oversizedBody } from './http/oversized-body.js';
+import { site } from './http/site.js';
 import { lazyChildLogger } from './logger.js';
 import { webhookRoutes } from './rest-webhooks/index.js';
 import type { Runtime } from './runtime.js';
@@ -42,8 +44,8 @@ class AccessLog extends LogController {
 }
 
 /**
- * The HTTP server, composed from small plugins that each do one job: CORS, health, billing pages,
- * provider webhooks, GraphQL.
+ * The HTTP server, composed from small plugins that each do one job: CORS, health, the landing page,
+ * billing pages, provider webhooks, GraphQL.
  * Everything long-lived comes in through `rt`; nothing here holds business rules.
  */
 export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } = {}): Promise<FastifyInstance> {
@@ -82,9 +84,13 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
   await app.register(oversizedBody);
   await app.register(healthRoutes, { rt });
   await app.register(metricsRoutes, { rt });
-  if (config.billingEnabled) await app.register(billingPages, { rt });
-  // Self-hosted mode has no billing: the webhook routes do not exist (404).
-  if (config.billingEnabled) await app.register(webhookRoutes, { rt });
+  await app.register(site, { rt });
+  if (config.billingEnabled) {
+    await app.register(billingResultPages);
+    await app.register(billingPages, { rt });
+    // Self-hosted mode has no billing: the webhook routes do not exist (404).
+    await app.register(webhookRoutes, { rt });
+  }
   await registerGraphQL(app, rt, options.schema ?? (await buildGraphQLSchema()));
   app.server.on('connection', () => (lastActivity = Date.now()));
   app.decorate('msSinceLastActivity', () => Date.now() - lastActivity);

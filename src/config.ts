@@ -26,6 +26,9 @@ export interface LemonConfig {
   apiUrl?: string;
 }
 
+/** TossPayments' browser SDK (v2), which opens the card authorization for automatic billing. */
+export const TOSS_SDK_URL = 'https://js.tosspayments.com/v2/standard';
+
 export interface TossConfig {
   secretKey: string;
   clientKey: string;
@@ -59,6 +62,8 @@ export interface Config {
   toss?: TossConfig;
   /** 32-byte key for billing keys at rest; set whenever Toss is on. */
   billingKeySecret?: Buffer;
+  /** The TossPayments browser SDK the landing page loads for the card authorization (tests point it at a fake). */
+  tossSdkUrl: string;
   adminApiKey?: string;
   smtpUrl?: string;
   mailFrom: string;
@@ -251,6 +256,7 @@ export function loadConfig(env: Env = process.env): Config {
     billingKeySecret = parseKey32(billingKeyRaw);
     if (!billingKeySecret) r.problems.push('BILLING_KEY_SECRET must be 32 bytes, as 64 hex characters or base64');
   }
+  const tossSdkUrl = r.url('TOSS_SDK_URL', ['http:', 'https:'], TOSS_SDK_URL) ?? TOSS_SDK_URL;
   const toss = tossVars && {
     secretKey: tossVars.secretKey,
     clientKey: tossVars.clientKey,
@@ -303,6 +309,7 @@ export function loadConfig(env: Env = process.env): Config {
     stripe: billingEnabled ? stripe : undefined,
     lemon: billingEnabled ? lemon : undefined,
     toss: billingEnabled ? toss : undefined,
+    tossSdkUrl,
     billingKeySecret,
     adminApiKey,
     smtpUrl,

@@ -2,57 +2,22 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { findOpenDemoCheckout, payDemoCheckout, type WebhookDelivery } from '../services/demo-checkout.js';
+import { escapeHtml, PAGE_HEADERS, renderPage } from './page-layout.js';
 
 /**
- * The plain billing pages: where providers send buyers back (`/billing/success`, `/billing/cancel`,
- * `/billing/toss/success`, `/billing/toss/fail`, `/billing/manage`) and, outside production, the
- * demo provider's checkout page. Minimal on purpose; the landing page owns the look.
+ * The demo provider's checkout page (outside production): it completes the payment without money,
+ * through a signed demo webhook to this process's own /webhooks/demo.
+ * The pages buyers come back to live in billing-result-pages.ts.
  */
 
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
 function page(reply: FastifyReply, title: string, body: string, status = 200): FastifyReply {
-  return reply
-    .code(status)
-    .header('content-type', 'text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .header('referrer-policy', 'no-referrer')
-    .send(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · Stellar Memory</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#111}button{font:inherit;padding:.6rem 1.2rem;cursor:pointer}</style>
-</head><body><h1>${escapeHtml(title)}</h1>
-${body}
-</body></html>`);
+  return reply.code(status).headers(PAGE_HEADERS).send(renderPage({ title, pageId: 'demo-checkout', body }));
 }
 
 const money = (amount: number, currency: string) =>
   new Intl.NumberFormat('en-US', { style: 'currency', currency, minimumFractionDigits: currency === 'KRW' ? 0 : 2 }).format(currency === 'KRW' ? amount : amount / 100);
 
-/** confirmTossBilling from the page Toss redirects to, with the customerKey and authKey it appends. */
-const TOSS_CONFIRM_SCRIPT = `<p id="status">Confirming your card…</p>
-<script>
-const q = new URLSearchParams(location.search);
-const status = document.getElementById('status');
-fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ query: 'mutation($input: ConfirmTossBillingInput!) { confirmTossBilling(input: $input) { tier status currentPeriodEnd } }',
-    variables: { input: { customerKey: q.get('customerKey') || '', authKey: q.get('authKey') || '' } } }) })
-  .then((r) => r.json())
-  .then((r) => { status.textContent = r.errors ? 'Payment not completed: ' + r.errors[0].message
-    : 'Your ' + r.data.confirmTossBilling.tier + ' plan is active until ' + new Date(r.data.confirmTossBilling.currentPeriodEnd).toLocaleDateString() + '.'; })
-  .catch(() => { status.textContent = 'Could not reach the server; reload this page to retry.'; });
-</script>`;
-
 export async function billingPages(app: FastifyInstance, { rt }: { rt: Runtime }): Promise<void> {
-  app.get('/billing/success', async (_request, reply) => page(reply, 'Thank you', '<p>Your payment was received. Your plan becomes active as soon as the payment provider confirms it, usually within seconds.</p>'));
-  app.get('/billing/cancel', async (_request, reply) => page(reply, 'Checkout cancelled', '<p>Nothing was charged. <a href="/">Back to the plans</a>.</p>'));
-  app.get('/billing/manage', async (_request, reply) =>
-    page(reply, 'Your subscription', '<p>Query <code>subscription</code> with your API key to see it, and call <code>cancelSubscription</code> to stop renewing at the end of the paid period.</p>'),
-  );
-  app.get('/billing/toss/success', async (_request, reply) => page(reply, 'Finishing your payment', TOSS_CONFIRM_SCRIPT));
-  app.get('/billing/toss/fail', async (_request, reply) => page(reply, 'Card not authorized', '<p>Nothing was charged. <a href="/">Back to the plans</a>.</p>'));
-
   if (!rt.config.billingDemo) return;
 
   // The demo page posts an empty form; read it as text so it needs no other parser.
@@ -66,8 +31,7 @@ export async function billingPages(app: FastifyInstance, { rt }: { rt: Runtime }
       'Demo checkout',
       `<p>Demo payment (no money moves) for <strong>${escapeHtml(checkout.email)}</strong>:</p>
 <p><strong>${escapeHtml(checkout.planName)}</strong> — ${escapeHtml(money(checkout.amount, checkout.currency))} / month</p>
-<form method="post" action="/billing/demo/${escapeHtml(checkout.id)}/pay"><button type="submit" data-testid="demo-pay">Pay (demo)</button></form>
-<p><a href="${escapeHtml(checkout.cancelUrl)}">Cancel</a></p>`,
+<form method="post" action="/billing/demo/${escapeHtml(checkout.id)}/pay" class="actions"><button type="submit" class="button button--primary" data-testid="demo-pay">Pay (demo)</button> <a class="button button--ghost" href="${escapeHtml(checkout.cancelUrl)}">Cancel</a></form>`,
     );
   });
 

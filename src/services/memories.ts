@@ -22,7 +22,7 @@ export async function getMemory(em: EntityManager, userId: string, id: string): 
      where m.id = ? and m.user_id = ? and ${NOT_EXPIRED}`,
     [id, userId],
   );
-  return row ? toMemoryView(em, row, row.agent) : null;
+  return row ? toMemoryView(row, row.agent) : null;
 }
 
 /** Which memories a listing covers: the user's, optionally one agent's. */
@@ -56,7 +56,7 @@ export async function listMemories(em: EntityManager, userId: string, args: { ag
      limit ?`,
     [...where.params, ...(after ?? []), args.first + 1],
   );
-  const edges = rows.slice(0, args.first).map((row) => ({ cursor: encodeCursor(row), node: toMemoryView(em, row, row.agent) }));
+  const edges = rows.slice(0, args.first).map((row) => ({ cursor: encodeCursor(row), node: toMemoryView(row, row.agent) }));
   return { edges, pageInfo: { hasNextPage: rows.length > args.first, endCursor: edges.at(-1)?.cursor ?? null }, scope };
 }
 

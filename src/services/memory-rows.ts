@@ -1,6 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Zone } from '../entities/enums.js';
-import { Memory } from '../entities/Memory.js';
 import { orbitSql, zoneOf } from './scoring.js';
 
 /**
@@ -47,24 +45,29 @@ export interface MemoryView {
 
 export type MemoryRow = Record<string, unknown> & { id: string; orbit: number; created_at: string };
 
-/** A row selected with MEMORY_COLUMNS; raw rows carry timestamps as strings, which `em.map` converts. */
-export function toMemoryView(em: EntityManager, row: MemoryRow, agent: string): MemoryView {
-  const memory = em.map(Memory, row);
+/**
+ * A row selected with MEMORY_COLUMNS. Raw rows carry timestamps as PostgreSQL's text; numbers,
+ * arrays and JSON come parsed. Converted by hand: mapping through the ORM would also put every
+ * answered memory into the request's identity map, which no caller needs.
+ */
+export function toMemoryView(row: MemoryRow, agent: string): MemoryView {
   return {
-    id: memory.id,
+    id: row.id,
     agent,
-    content: memory.content,
-    importance: memory.importance,
-    tags: memory.tags,
-    metadata: memory.metadata,
-    createdAt: memory.createdAt,
-    updatedAt: memory.updatedAt,
-    lastRecalledAt: memory.lastRecalledAt,
-    recallCount: memory.recallCount,
-    expiresAt: memory.expiresAt,
+    content: row.content as string,
+    importance: Number(row.importance),
+    tags: (row.tags as string[] | null) ?? [],
+    metadata: (row.metadata as Record<string, unknown> | null) ?? null,
+    createdAt: timestamp(row.created_at),
+    updatedAt: timestamp(row.updated_at as string),
+    lastRecalledAt: row.last_recalled_at == null ? null : timestamp(row.last_recalled_at as string),
+    recallCount: Number(row.recall_count),
+    expiresAt: row.expires_at == null ? null : timestamp(row.expires_at as string),
     zone: zoneOf(row.orbit),
   };
 }
+
+const timestamp = (value: string | Date) => (value instanceof Date ? value : new Date(value));
 
 /** `?, ?, ?` for a list bound one value per placeholder (knex would expand an array bound as one). */
 export const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(', ');

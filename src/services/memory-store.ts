@@ -182,8 +182,11 @@ export class StoreCombiner {
     try {
       outcome = await em.transactional(async (tx) => {
         const rows: StoredRow[] = new Array(batch.length);
-        for (const i of lockOrder(batch.map((queued) => queued.item))) {
-          rows[i] = await storeItem(tx, batch[i]!.deps, batch[i]!.item, batch[i]!.vector, { countQuota: false });
+        // One statement per round; a round holds each (agent, content) once, so a repeat within
+        // the batch lands in a later round and deduplicates onto the first, as it would in turn.
+        for (const round of distinctRounds(batch.map((queued) => queued.item))) {
+          const stored = await storeRows(tx, batch[0]!.deps, round.map((i) => batch[i]!), { countQuota: false });
+          round.forEach((i, k) => (rows[i] = stored[k]));
         }
         // Over the cap, the newest arrivals are the ones refused, as if each had been stored in turn.
         const inserted = rows.filter((row) => row?.inserted).map((row) => row!.id);
@@ -202,7 +205,7 @@ export class StoreCombiner {
       const row = outcome.rows[i];
       // A store refused here, or one that deduplicated onto a refused store, stored nothing.
       if (row && outcome.refused.has(row.id)) queued.settle({ error: Object.assign(new Error('quota exceeded: MEMORIES'), { code: QUOTA_REFUSED_SQLSTATE }) });
-      else queued.settle({ stored: row ? [{ memory: toMemoryView(em, row, queued.item.agent), deduped: !row.inserted }] : null });
+      else queued.settle({ stored: row ? [{ memory: toMemoryView(row, queued.item.agent), deduped: !row.inserted }] : null });
     });
   }
 }
@@ -222,20 +225,38 @@ async function storeInTransaction(tx: EntityManager, deps: StoreDeps, items: New
         continue;
       }
     }
-    let row = await storeItem(tx, deps, item, vectors[i] ?? null, { countQuota: false });
+    const pending = [{ item, vector: vectors[i] ?? null }];
+    let [row] = await storeRows(tx, deps, pending, { countQuota: false });
     if (!row) {
       expiredCopies += await prepareAgentAndContent(tx, deps, item);
-      row = (await storeItem(tx, deps, item, vectors[i] ?? null, { countQuota: false }))!;
+      [row] = await storeRows(tx, deps, pending, { countQuota: false });
     }
+    if (!row) throw new Error('store: the agent and content were prepared, yet no row was stored');
     if (row.inserted) inserted++;
     if (key) await recordIdempotentResult(tx, userId, key.key, row.id, !row.inserted);
-    results[i] = { memory: toMemoryView(tx, row, item.agent), deduped: !row.inserted };
+    results[i] = { memory: toMemoryView(row, item.agent), deduped: !row.inserted };
   }
   // The MEMORIES counter last (the lock order above): all the new memories fit, or none is stored.
   const net = inserted - expiredCopies;
   if (net > 0) await reserveQuota(tx, userId, QuotaResource.MEMORIES, net, deps.quota);
   else if (net < 0) await releaseQuota(tx, userId, QuotaResource.MEMORIES, -net);
   return results;
+}
+
+/**
+ * Indexes of `items` split into rounds in which each (agent, content) appears once: the first
+ * occurrence of each in the first round, the second in the next, and so on.
+ */
+function distinctRounds(items: readonly NewMemory[]): number[][] {
+  const rounds: number[][] = [];
+  const seen = new Map<string, number>();
+  items.forEach((item, i) => {
+    const key = `${item.agent}\u0000${item.content}`;
+    const round = seen.get(key) ?? 0;
+    seen.set(key, round + 1);
+    (rounds[round] ??= []).push(i);
+  });
+  return rounds;
 }
 
 /** Indexes of `items` in lock order: by agent, then content, so two writers never wait on each other in a circle. */
@@ -249,31 +270,50 @@ const compareStoreOrder = (a: NewMemory, b: NewMemory) =>
  * transaction round trips. Null when it needs the full path (a new agent, an expired copy).
  */
 async function storeAlone(deps: StoreDeps, item: NewMemory, vector: number[] | null): Promise<StoredMemory[] | null> {
-  const row = await storeItem(deps.em, deps, item, vector);
-  return row ? [{ memory: toMemoryView(deps.em, row, item.agent), deduped: !row.inserted }] : null;
+  const [row] = await storeRows(deps.em, deps, [{ item, vector }]);
+  return row ? [{ memory: toMemoryView(row, item.agent), deduped: !row.inserted }] : null;
 }
 
 /** The later expiry of the existing memory and the new store; no expiry beats any date. */
 const LATER_EXPIRY = `case when m.expires_at is null or excluded.expires_at is null then null else greatest(m.expires_at, excluded.expires_at) end`;
 
-/**
- * One statement: finds the agent, inserts the memory or (identical trimmed content in the same
- * agent) raises the existing one's importance to the larger of the two and keeps the later expiry,
- * and (unless the caller counts at the end of its transaction) counts a new memory against the
- * MEMORIES quota; over the cap it aborts itself, insert included (a quota refusal error). No row
- * when the agent does not exist yet or the identical copy has expired; `prepareAgentAndContent`
- * fixes both.
- */
+interface PendingStore {
+  item: NewMemory;
+  vector: number[] | null;
+}
+
+/** A memory as stored: its row, and whether this store inserted it (false: deduplicated onto it). */
 type StoredRow = (MemoryRow & { inserted: boolean }) | undefined;
 
-async function storeItem(em: EntityManager, deps: StoreDeps, item: NewMemory, vector: number[] | null, { countQuota = true } = {}): Promise<StoredRow> {
-  const withVector = vector !== null;
+/**
+ * One statement for any number of stores with distinct (agent, content): finds each agent, inserts
+ * each memory or (identical trimmed content in the same agent) raises the existing one's importance
+ * to the larger of the two and keeps the later expiry, and (unless the caller counts at the end of
+ * its transaction) counts the new memories against the MEMORIES quota; over the cap it aborts
+ * itself, inserts included (a quota refusal error). Rows are inserted in lock order. The result is
+ * aligned with `stores`; a store has no row when its agent does not exist yet or its identical copy
+ * has expired: `prepareAgentAndContent` fixes both.
+ */
+async function storeRows(em: EntityManager, deps: StoreDeps, stores: readonly PendingStore[], { countQuota = true } = {}): Promise<StoredRow[]> {
+  const withVector = stores.some((s) => s.vector !== null);
   const limit = limitFor(deps.quota.entitlement.limits, QuotaResource.MEMORIES);
+  const row = `(?::int, ?::uuid, ?::text, ?::text, ?::double precision, ?::text[], ?::jsonb, ?::timestamptz${withVector ? ', ?::vector' : ''})`;
+  const params: unknown[] = [];
+  for (const [i, { item, vector }] of stores.entries()) {
+    params.push(i, randomUUID(), item.agent, item.content, item.importance, `{${item.tags.map(pgArrayElement).join(',')}}`);
+    params.push(item.metadata === null ? null : JSON.stringify(item.metadata), item.expiresAt);
+    if (withVector) params.push(vector === null ? null : valid.vectorLiteral(vector));
+  }
   const sql = `
-    with agent as (select id from agents where user_id = ? and name = ? for key share),
+    with input (ord, id, agent, content, importance, tags, metadata, expires_at${withVector ? ', embedding' : ''}) as (
+      values ${stores.map(() => row).join(', ')}
+    ),
+    agent as (select a.id, a.name from agents a where a.user_id = ? and a.name in (select agent from input) for key share),
     stored as (
       insert into memories as m (id, user_id, agent_id, content, importance, tags, metadata, expires_at${withVector ? ', embedding' : ''})
-      select ?, ?, agent.id, ?, ?, array[${placeholders(item.tags)}]::text[], ?::jsonb, ?::timestamptz${withVector ? ', ?::vector' : ''} from agent
+      select input.id, ?, agent.id, input.content, input.importance, input.tags, input.metadata, input.expires_at${withVector ? ', input.embedding' : ''}
+      from input join agent on agent.name = input.agent
+      order by input.agent, input.content
       on conflict (agent_id, md5(content)) do update set
         importance = greatest(m.importance, excluded.importance),
         expires_at = ${LATER_EXPIRY},
@@ -284,32 +324,26 @@ async function storeItem(em: EntityManager, deps: StoreDeps, item: NewMemory, ve
     )${
       countQuota
         ? `,
-    counted as (${takeQuotaSql(`select ?::uuid, '${QuotaResource.MEMORIES}', 1 from stored where stored.inserted`, limit)})
-    select stored.* from stored
+    counted as (${takeQuotaSql(`select ?::uuid, '${QuotaResource.MEMORIES}', count(*)::int from stored where stored.inserted having count(*) > 0`, limit)})
+    select input.ord, stored.* from stored join agent on agent.id = stored.agent_id join input on input.agent = agent.name and input.content = stored.content
     where case when stored.inserted and not exists (select 1 from counted) then refuse_over_quota('${QuotaResource.MEMORIES}') else true end`
         : `
-    select stored.* from stored`
+    select input.ord, stored.* from stored join agent on agent.id = stored.agent_id join input on input.agent = agent.name and input.content = stored.content`
     }`;
-  const params = [
-    deps.userId,
-    item.agent,
-    randomUUID(),
-    deps.userId,
-    item.content,
-    item.importance,
-    ...item.tags,
-    item.metadata === null ? null : JSON.stringify(item.metadata),
-    item.expiresAt,
-    ...(withVector ? [valid.vectorLiteral(vector)] : []),
-    ...(countQuota ? [deps.userId] : []),
-  ];
-  const [row] = await em.execute<(MemoryRow & { inserted: boolean })[]>(sql, params);
-  return row;
+  params.push(deps.userId, deps.userId);
+  if (countQuota) params.push(deps.userId);
+  const rows = await em.execute<(MemoryRow & { inserted: boolean; ord: number })[]>(sql, params);
+  const aligned: StoredRow[] = new Array(stores.length).fill(undefined);
+  for (const { ord, ...stored } of rows) aligned[ord] = stored as MemoryRow & { inserted: boolean };
+  return aligned;
 }
+
+/** An element of a PostgreSQL array literal, quoted so any tag text survives. */
+const pgArrayElement = (text: string) => `"${text.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 
 /**
  * Creates the agent when it is new (under the AGENTS quota) and deletes an expired identical copy,
- * so `storeItem` can store. Returns how many memories it deleted: the caller settles the MEMORIES
+ * so `storeRows` can store. Returns how many memories it deleted: the caller settles the MEMORIES
  * counter once, at the end.
  */
 async function prepareAgentAndContent(tx: EntityManager, deps: StoreDeps, item: NewMemory): Promise<number> {
@@ -362,7 +396,7 @@ async function claimIdempotencyKey(tx: EntityManager, userId: string, { key, has
   );
   if (first!.request_hash !== hash) throw badInput(field, 'This idempotency key was used for a different store in the last 24 hours');
   if (first!.id === null || first!.agent === null) return null;
-  return { memory: toMemoryView(tx, first as MemoryRow, first!.agent), deduped: first!.deduped };
+  return { memory: toMemoryView(first as MemoryRow, first!.agent), deduped: first!.deduped };
 }
 
 async function recordIdempotentResult(tx: EntityManager, userId: string, key: string, memoryId: string, deduped: boolean): Promise<void> {

@@ -99,11 +99,3 @@ export async function allQuotaUsed(em: EntityManager, userId: string): Promise<R
   for (const row of rows) used[row.resource] = row.used;
   return used;
 }
-
-/** The `@quota` directive's early refusal: at the cap already, so do no work. The write still reserves. */
-export async function assertQuotaRoom(em: EntityManager, userId: string, resource: QuotaResource, check: QuotaCheck): Promise<void> {
-  const limit = limitFor(check.entitlement.limits, resource);
-  if (limit === null) return;
-  const used = await quotaUsed(em, userId, resource);
-  if (used >= limit) throw exceeded(resource, check, used, limit);
-}

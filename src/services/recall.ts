@@ -78,7 +78,7 @@ export async function recallMemories(deps: RecallDeps, input: RecallInput): Prom
       })
     : await deps.em.execute<RecallRow[]>(sql, params);
   deps.usage.record(deps.userId, { recalls: 1 });
-  return rows.map((row) => ({ memory: toMemoryView(deps.em, row, row.agent), score: row.score, relevance: row.relevance }));
+  return rows.map((row) => ({ memory: toMemoryView(row, row.agent), score: row.score, relevance: row.relevance }));
 }
 
 type RecallRow = MemoryRow & { agent: string; score: number; relevance: number };

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentsDocument, MemoryDocument, StoreMemoryDocument, UsageDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
 import { registerUser, registerUserWithTier } from '../support/accounts.js';
-import { counter, rowCount } from '../support/memories.js';
+import { counter, rowCount, seedMemories } from '../support/memories.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -44,6 +44,31 @@ describe('storeMemory', () => {
       input: { content: 'Meeting moved to Friday', importance: 1, tags: [' work ', 'calendar', 'work'], metadata, expiresAt },
     });
     expect(storeMemory.memory).toMatchObject({ importance: 1, tags: ['work', 'calendar'], metadata, expiresAt, zone: 'CORE' });
+  });
+
+  it('keeps tags holding quotes, backslashes, commas, braces and NULL-like text exactly, alone and in concurrent stores', async () => {
+    const user = await registerUser(server);
+    const tags = ['say "hi"', 'back\\slash', 'a,b', '{braces}', 'NULL', 'ünïcode 🙂'];
+    const alone = await user.client.request(StoreMemoryDocument, { input: { content: 'tricky tags alone', tags } });
+    expect(alone.storeMemory.memory.tags).toEqual(tags);
+    // Concurrent stores of one user are written together in one statement (the store combiner).
+    const together = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => user.client.request(StoreMemoryDocument, { input: { content: `tricky tags ${i}`, tags: [...tags, `n${i}`] } })),
+    );
+    together.forEach(({ storeMemory }, i) => expect(storeMemory.memory).toMatchObject({ content: `tricky tags ${i}`, tags: [...tags, `n${i}`] }));
+    const { memory } = await user.client.request(MemoryDocument, { id: together[5]!.storeMemory.memory.id });
+    expect(memory?.tags).toEqual([...tags, 'n5']);
+  });
+
+  it('at the cap, storing content the agent already holds still answers deduped (it needs no room); new content is refused', async () => {
+    const user = await registerUser(server);
+    await seedMemories(server.sql, user.id, 4_999);
+    const { storeMemory: last } = await user.client.request(StoreMemoryDocument, { input: { content: 'the last one that fits', importance: 0.2 } });
+    const again = await user.client.request(StoreMemoryDocument, { input: { content: 'the last one that fits', importance: 0.9 } });
+    expect(again.storeMemory).toMatchObject({ deduped: true, memory: { id: last.memory.id, importance: 0.9 } });
+    await expect(user.client.request(StoreMemoryDocument, { input: { content: 'something new' } })).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
+    expect(await counter(server.sql, user.id, 'MEMORIES')).toBe(5_000);
+    expect(await rowCount(server.sql, user.id, 'memories')).toBe(5_000);
   });
 
   it('accepts the limits exactly: 10,000 characters (emoji count as one), 20 tags of 64, importance 0 and 1', async () => {

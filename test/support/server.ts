@@ -25,6 +25,8 @@ export interface TestServerOptions {
    * embedded mode every server has its own anyway). Counters such as the per-IP limit live there.
    */
   ownDatabase?: boolean;
+  /** Listen on this port instead of a random one (browser tests set PUBLIC_URL to it beforehand). */
+  port?: number;
 }
 
 export interface TestServer {
@@ -72,7 +74,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const db = await openDatabase(config, logger, { migrate: true, snapshot: config.databaseUrl ? undefined : await embeddedSnapshot() });
   const rt = await createRuntime(config, logger, db);
   const app = await buildApp(rt);
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const url = `http://127.0.0.1:${port}`;

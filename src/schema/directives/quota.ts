@@ -1,12 +1,13 @@
 import { DirectiveLocation, GraphQLDirective, GraphQLNonNull, type GraphQLEnumType, type GraphQLSchema } from 'graphql';
 import type { QuotaResource } from '../../entities/enums.js';
-import { assertQuotaRoom } from '../../services/quota.js';
 import { requirePrincipal } from '../../graphql/context.js';
 import { wrapFieldsWith } from './wrap.js';
 
 /**
- * `@quota(resource)`: refuses at once with QUOTA_EXCEEDED when the user is already at the cap.
- * This is the early answer only; the write itself reserves its units atomically (src/services/quota.ts).
+ * `@quota(resource)`: the field writes something counted against a cap. The check is the write's
+ * own atomic reservation (src/services/quota.ts), which answers QUOTA_EXCEEDED at the cap; a
+ * separate read before it would cost every write a round trip and could still be stale. Here the
+ * caller's entitlement is resolved before the resolver runs, so a write never starts without it.
  */
 export const quotaDirective = (resourceEnum: GraphQLEnumType) =>
   new GraphQLDirective({
@@ -16,7 +17,7 @@ export const quotaDirective = (resourceEnum: GraphQLEnumType) =>
   });
 
 export const applyQuota = (schema: GraphQLSchema) =>
-  wrapFieldsWith(schema, 'quota', ({ resource }: { resource: QuotaResource }) => async (_args, context) => {
-    const { userId } = requirePrincipal(context);
-    await assertQuotaRoom(context.em, userId, resource, await context.quotaCheck());
+  wrapFieldsWith(schema, 'quota', (_: { resource: QuotaResource }) => async (_args, context) => {
+    requirePrincipal(context);
+    await context.quotaCheck();
   });
