@@ -158,11 +158,8 @@ export class LemonSqueezyProvider implements PaymentProvider {
       const state = normalizeLemonSubscription(data, this.tiers, userId);
       return { kind: 'change', type: typeForStatus(state.status, state.cancelAtPeriodEnd, subscriptionType), state };
     }
-    if (!verified.type.startsWith('subscription_payment_')) {
-      // order_refunded: a subscription's payments are refunded through their subscription invoices,
-      // whose subscription_payment_refunded names the subscription; an order does not.
-      return ignored(`event ${verified.type} is not handled`);
-    }
+    if (verified.type === 'order_refunded') return this.normalizeOrderRefund(data, attributes);
+    if (!verified.type.startsWith('subscription_payment_')) return ignored(`event ${verified.type} is not handled`);
     const subscriptionId = asString(pick(attributes, 'subscription_id'));
     const stateAt = asDate(pick(attributes, 'updated_at'));
     if (!subscriptionId || !stateAt) throw new WebhookRejected(400, `${verified.type} without subscription_id or updated_at`);
@@ -190,4 +187,36 @@ export class LemonSqueezyProvider implements PaymentProvider {
         return ignored(`event ${verified.type} is not handled`);
     }
   }
+
+  /**
+   * `order_refunded`: an order names no subscription, so the subscription created from it is looked
+   * up (`GET /v1/subscriptions?filter[order_id]=`). The order is a subscription's first payment; a
+   * full refund of it ends the subscription at once while that payment still covers the current
+   * period (the subscription has not renewed since: every plan is monthly).
+   */
+  private async normalizeOrderRefund(order: unknown, attributes: unknown): Promise<NormalizedWebhook> {
+    const total = Number(pick(attributes, 'total'));
+    const refunded = Number(pick(attributes, 'refunded_amount'));
+    if (!(refunded >= total && total > 0)) return ignored('partial refund: the subscription continues');
+    const orderId = asString(pick(order, 'id'));
+    const stateAt = asDate(pick(attributes, 'refunded_at')) ?? asDate(pick(attributes, 'updated_at'));
+    if (!orderId || !stateAt) throw new WebhookRejected(400, 'order_refunded without id or refunded_at');
+    const list = await this.http.expectOk('GET', `/v1/subscriptions?filter%5Border_id%5D=${encodeURIComponent(orderId)}`);
+    const subscription = pick(list, 'data', 0);
+    const subscriptionId = asString(pick(subscription, 'id'));
+    if (!subscriptionId) return ignored('refund of an order that created no subscription');
+    const orderedAt = asDate(pick(attributes, 'created_at'));
+    const renewsAt = asDate(pick(subscription, 'attributes', 'renews_at'));
+    if (orderedAt && renewsAt && renewsAt.getTime() - orderedAt.getTime() > ONE_PERIOD_MS) return ignored('refund of a past period: the current one stays paid');
+    return {
+      kind: 'change',
+      type: BillingEventType.REFUNDED,
+      state: { providerSubscriptionId: subscriptionId, status: SubscriptionStatus.EXPIRED, stateAt },
+      amount: refunded,
+      currency: asString(pick(attributes, 'currency')),
+    };
+  }
 }
+
+/** The longest monthly period (31 days), with a day of slack for time zones and renewal timing. */
+const ONE_PERIOD_MS = 32 * 86_400_000;

@@ -104,6 +104,31 @@ describe('Lemon Squeezy webhooks', () => {
     expect((await auditFor(ctx.server, user.id)).at(-1)).toMatchObject({ type: 'REFUNDED', status_after: 'EXPIRED', amount: 9900, currency: 'USD', tier_before: 'TEAM', tier_after: 'FREE' });
   });
 
+  it('order_refunded: a full refund of the order that started the subscription ends it; partial or past-period refunds do not', async () => {
+    const user = await registerUser(ctx.server);
+    const remote = ctx.fakes.lemon.createSubscription({ variantId: LEMON.variantPro, userId: user.id });
+    await send('subscription_created', remote);
+    const orderId = remote.attributes.order_id;
+
+    await tick();
+    const partial = ctx.fakes.lemon.order({ id: orderId, variantId: LEMON.variantPro, total: 2900, status: 'partial_refund', refundedAmount: 100 });
+    expect((await send('order_refunded', partial)).body.outcome).toBe('IGNORED');
+    expect(await tierOf(user)).toBe('PRO');
+
+    // An order paid two months before the current renewal date: that period is over.
+    const old = ctx.fakes.lemon.order({ id: orderId, variantId: LEMON.variantPro, total: 2900, status: 'refunded', createdAt: new Date(Date.now() - 40 * DAY_MS) });
+    const oldResult = await send('order_refunded', old);
+    expect(oldResult.body.outcome).toBe('IGNORED');
+    expect((await ledgerFor(ctx.server, oldResult.eventId))[0]!.error).toMatch(/past period/);
+
+    await tick();
+    const full = ctx.fakes.lemon.order({ id: orderId, variantId: LEMON.variantPro, total: 2900, status: 'refunded' });
+    expect((await send('order_refunded', full)).body.outcome).toBe('APPLIED');
+    expect(ctx.fakes.lemon.lastRequest('GET', '/v1/subscriptions')!.query).toEqual({ 'filter[order_id]': String(orderId) });
+    expect(await tierOf(user)).toBe('FREE');
+    expect((await auditFor(ctx.server, user.id)).at(-1)).toMatchObject({ type: 'REFUNDED', status_after: 'EXPIRED', amount: 2900, currency: 'USD' });
+  });
+
   it('a checkout completed at Lemon Squeezy: the user comes from our custom data, the tier from the variant', async () => {
     const user = await registerUser(ctx.server);
     const { checkout } = await user.client.request(CheckoutDocument, { input: { tier: 'TEAM', provider: 'LEMON_SQUEEZY' } });
