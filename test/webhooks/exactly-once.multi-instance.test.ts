@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient } from '../../sdk/index.js';
+import { CheckoutDocument, ConfirmTossBillingDocument, createClient } from '../../sdk/index.js';
+import { tossOrderId } from '../../src/services/toss-billing.js';
 import { Provider } from '../../src/entities/enums.js';
 import { applyWebhookEvent } from '../../src/services/apply-webhook-event.js';
 import { registerUser } from '../support/accounts.js';
@@ -7,11 +8,12 @@ import { LEMON, STRIPE, billingEnv } from '../support/billing.js';
 import { fileDatabase, SHARED_DATABASE_SKIP_REASON, sharedDatabaseAvailable } from '../support/database.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { query } from '../support/sql.js';
-import { useFakesAndProcesses, deliver, lemonDelivery, stripeDelivery, type Delivery } from '../support/webhooks.js';
+import { useFakesAndProcesses, deliver, lemonDelivery, stripeDelivery, tossDelivery, type Delivery } from '../support/webhooks.js';
 
 /**
  * Issue 6 point 3: the same event delivered 10 times at once, split across two server processes on
- * one database, is applied once: one ledger row, one audit row, one subscription. (The unique
+ * one database, is applied once: one ledger row, one audit row, one subscription (Stripe, Lemon
+ * Squeezy, and a Toss refund). (The unique
  * (provider, event id) row is claimed in the transaction that applies the event, so concurrent
  * deliveries wait for it and then find a duplicate.) In-process, the same holds on one server.
  */
@@ -27,9 +29,9 @@ async function tenAtOnce(targets: { url: string }[], delivery: Delivery) {
   expect(outcomes).toEqual(['APPLIED', ...Array(9).fill('DUPLICATE')]);
 }
 
-async function appliedOnce(sql: Sql, userId: string, eventId: string) {
+async function appliedOnce(sql: Sql, userId: string, eventId: string, auditTypes = ['SUBSCRIPTION_CREATED']) {
   expect(await sql(`select outcome, attempts from webhook_events where event_id = $1`, [eventId])).toEqual([{ outcome: 'APPLIED', attempts: 1 }]);
-  expect(await sql(`select type from subscription_events where user_id = $1`, [userId])).toEqual([{ type: 'SUBSCRIPTION_CREATED' }]);
+  expect((await sql(`select type from subscription_events where user_id = $1 order by created_at`, [userId])).map((r) => r.type)).toEqual(auditTypes);
   expect(await sql(`select count(*)::int as n from subscriptions where user_id = $1`, [userId])).toEqual([{ n: 1 }]);
 }
 
@@ -47,6 +49,20 @@ async function scenario(targets: { url: string; graphqlUrl: string }[], sql: Sql
   await tenAtOnce(targets, lemonDelivery(body));
   const [{ event_id }] = (await sql(`select event_id from webhook_events where user_id = $1`, [lemonUser.id])) as [{ event_id: string }];
   await appliedOnce(sql, lemonUser.id, event_id);
+
+  // Toss: a refund's PAYMENT_STATUS_CHANGED, deduplicated by its transmission id (each delivery reads
+  // the payment back from Toss; only one applies it).
+  const tossUser = await signUp();
+  const { checkout } = await tossUser.client.request(CheckoutDocument, { input: { tier: 'PRO', provider: 'TOSS' } });
+  const customerKey = checkout.toss!.customerKey;
+  const { confirmTossBilling } = await createClient({ url: targets.at(-1)!.graphqlUrl }).request(ConfirmTossBillingDocument, {
+    input: { customerKey, authKey: ctx.fakes.toss.authorize(customerKey) },
+  });
+  const paymentKey = ctx.fakes.toss.charges.find((c) => c.orderId === tossOrderId(confirmTossBilling.id, 0))!.paymentKey;
+  ctx.fakes.toss.setPaymentStatus(paymentKey, 'CANCELED');
+  const refund = tossDelivery(ctx.fakes.toss.paymentStatusChangedEvent(paymentKey));
+  await tenAtOnce(targets, refund);
+  await appliedOnce(sql, tossUser.id, refund.headers['tosspayments-webhook-transmission-id']!, ['SUBSCRIPTION_CREATED', 'REFUNDED']);
 }
 
 describe.skipIf(!sharedDatabaseAvailable())(`exactly once across two server processes (${SHARED_DATABASE_SKIP_REASON})`, () => {
