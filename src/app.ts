@@ -11,6 +11,7 @@ import { metricsRoutes } from './http/metrics.js';
 import { oversizedBody } from './http/oversized-body.js';
 import { site } from './http/site.js';
 import { lazyChildLogger } from './logger.js';
+import { webhookRoutes } from './rest-webhooks/index.js';
 import type { Runtime } from './runtime.js';
 import { buildGraphQLSchema } from './schema/build.js';
 
@@ -44,7 +45,7 @@ class AccessLog extends LogController {
 
 /**
  * The HTTP server, composed from small plugins that each do one job: CORS, health, the landing page,
- * billing pages, GraphQL.
+ * billing pages, provider webhooks, GraphQL.
  * Everything long-lived comes in through `rt`; nothing here holds business rules.
  */
 export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } = {}): Promise<FastifyInstance> {
@@ -87,6 +88,8 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
   if (config.billingEnabled) {
     await app.register(billingResultPages);
     await app.register(billingPages, { rt });
+    // Self-hosted mode has no billing: the webhook routes do not exist (404).
+    await app.register(webhookRoutes, { rt });
   }
   await registerGraphQL(app, rt, options.schema ?? (await buildGraphQLSchema()));
   app.server.on('connection', () => (lastActivity = Date.now()));

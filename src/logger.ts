@@ -13,11 +13,13 @@ const REDACT = [
   'req.headers["stripe-signature"]',
   'req.headers["x-signature"]',
   'req.headers["tosspayments-webhook-signature"]',
+  'req.headers["x-demo-signature"]',
   'headers.authorization',
   'headers["x-api-key"]',
   'headers["stripe-signature"]',
   'headers["x-signature"]',
   'headers["tosspayments-webhook-signature"]',
+  'headers["x-demo-signature"]',
   'secret',
   '*.secret',
   'apiKey',
@@ -46,6 +48,12 @@ function isDatabaseError(err: Error): err is Error & Record<string, unknown> {
  * table and constraint: the driver's message starts with the whole statement and its bound values
  * (memory contents, emails), and `detail` repeats row values, so neither may reach the logs.
  */
+/** An error's message as it may be stored or shown (a database error without its statement and values). */
+export function safeErrorMessage(err: unknown): string {
+  const serialized = serializeError(err);
+  return typeof serialized === 'object' && serialized !== null && 'message' in serialized ? String(serialized.message) : String(err);
+}
+
 export function serializeError(err: unknown): unknown {
   if (!(err instanceof Error)) return err;
   if (!isDatabaseError(err)) return pino.stdSerializers.err(err);

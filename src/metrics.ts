@@ -39,7 +39,7 @@ export function createMetrics() {
     }),
     webhookEvents: new Counter({
       name: 'stellar_webhook_events_total',
-      help: 'Webhook deliveries by provider and outcome (APPLIED, STALE, IGNORED, FAILED, DUPLICATE, REJECTED)',
+      help: 'Webhook deliveries by provider and outcome (APPLIED, STALE, IGNORED, FAILED, DUPLICATE, REJECTED, NOT_CONFIGURED)',
       labelNames: ['provider', 'outcome'] as const,
       registers: [registry],
     }),

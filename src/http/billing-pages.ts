@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Runtime } from '../runtime.js';
-import { completeDemoCheckout, findOpenDemoCheckout } from '../services/demo-checkout.js';
+import { findOpenDemoCheckout, payDemoCheckout, type WebhookDelivery } from '../services/demo-checkout.js';
 import { escapeHtml, PAGE_HEADERS, renderPage } from './page-layout.js';
 
 /**
- * The demo provider's checkout page (outside production): it completes the payment without money.
+ * The demo provider's checkout page (outside production): it completes the payment without money,
+ * through a signed demo webhook to this process's own /webhooks/demo.
  * The pages buyers come back to live in billing-result-pages.ts.
  */
 
@@ -34,9 +35,12 @@ export async function billingPages(app: FastifyInstance, { rt }: { rt: Runtime }
     );
   });
 
+  // The signed demo event goes through this process's own HTTP stack (only it knows the demo key).
+  const deliverToSelf: WebhookDelivery = async (url, payload, headers) => (await app.inject({ method: 'POST', url, payload, headers })).statusCode;
+
   app.post<{ Params: { id: string } }>('/billing/demo/:id/pay', async (request, reply) => {
     try {
-      const { successUrl } = await completeDemoCheckout(rt, rt.forkEm(), request.params.id);
+      const { successUrl } = await payDemoCheckout(rt, rt.forkEm(), request.params.id, deliverToSelf);
       return reply.redirect(successUrl, 303);
     } catch (err) {
       if (err instanceof AppError && err.code === ErrorCode.NOT_FOUND) {

@@ -45,6 +45,10 @@ export class ProviderRegistry {
   lemon(): LemonSqueezyProvider {
     return this.get(Provider.LEMON_SQUEEZY) as LemonSqueezyProvider;
   }
+
+  demo(): DemoProvider {
+    return this.get(Provider.DEMO) as DemoProvider;
+  }
 }
 
 export function createProviderRegistry(config: Config, logger: Logger): ProviderRegistry {

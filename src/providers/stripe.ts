@@ -3,7 +3,23 @@ import type { Logger } from 'pino';
 import type { StripeConfig } from '../config.js';
 import { Provider, SubscriptionStatus, Tier } from '../entities/enums.js';
 import { providerError } from '../errors.js';
-import type { CheckoutRequest, CheckoutResult, PaymentProvider, RemoteSubscriptionState, SubscriptionRef, TierByPrice } from './types.js';
+import {
+  BillingEventType,
+  WebhookRejected,
+  type CheckoutRequest,
+  type CheckoutResult,
+  type NormalizedWebhook,
+  type PaymentProvider,
+  type RemoteSubscriptionState,
+  type SubscriptionRef,
+  type TierByPrice,
+  type VerifiedWebhook,
+  type WebhookRequest,
+} from './types.js';
+import { headerValue, ignored, typeForStatus } from './webhook.js';
+
+/** Stripe's default, and SPEC §9: a signature older than this is refused (replays). */
+export const STRIPE_SIGNATURE_TOLERANCE_S = 300;
 
 /**
  * Stripe through the official SDK (API version 2026-10-28.endive), pointed at STRIPE_API_URL when
@@ -125,5 +141,100 @@ export class StripeProvider implements PaymentProvider {
   async fetchSubscription(ref: SubscriptionRef): Promise<RemoteSubscriptionState> {
     const subscription = await this.call('subscriptions.retrieve', () => this.client.subscriptions.retrieve(ref.providerSubscriptionId));
     return normalizeStripeSubscription(subscription, this.tiers, new Date());
+  }
+
+  /** The SDK checks the signature over the raw bytes, with a 300 s tolerance on its timestamp. */
+  verifyWebhook(request: WebhookRequest): VerifiedWebhook {
+    const signature = headerValue(request, 'stripe-signature');
+    if (!signature) throw new WebhookRejected(401, 'missing Stripe-Signature header');
+    let event: Stripe.Event;
+    try {
+      event = this.client.webhooks.constructEvent(request.rawBody, signature, this.config.webhookSecret, STRIPE_SIGNATURE_TOLERANCE_S);
+    } catch (err) {
+      throw new WebhookRejected(400, `Stripe signature not verified: ${(err as Error).message}`);
+    }
+    if (typeof event?.id !== 'string' || typeof event.type !== 'string') throw new WebhookRejected(400, 'not a Stripe event');
+    return { eventId: event.id, type: event.type, payload: event };
+  }
+
+  async normalizeWebhook(verified: VerifiedWebhook): Promise<NormalizedWebhook> {
+    const event = verified.payload as Stripe.Event;
+    const stateAt = new Date(event.created * 1000);
+    switch (event.type) {
+      case 'checkout.session.completed': {
+        const session = event.data.object;
+        const subscriptionId = idOf(session.subscription);
+        if (session.mode !== 'subscription' || !subscriptionId) return ignored('not a subscription checkout');
+        // The session names the subscription; its price, period and status are read from Stripe.
+        const subscription = await this.call('subscriptions.retrieve', () => this.client.subscriptions.retrieve(subscriptionId));
+        const state = normalizeStripeSubscription(subscription, this.tiers, stateAt);
+        const userId = session.client_reference_id ?? session.metadata?.user_id ?? state.userId ?? null;
+        return { kind: 'change', type: BillingEventType.SUBSCRIPTION_CREATED, state: { ...state, userId }, checkoutReference: session.id };
+      }
+      case 'customer.subscription.created':
+      case 'customer.subscription.updated':
+      case 'customer.subscription.deleted': {
+        const state = normalizeStripeSubscription(event.data.object, this.tiers, stateAt);
+        if (event.type === 'customer.subscription.deleted') state.status = SubscriptionStatus.EXPIRED;
+        const fallback = event.type === 'customer.subscription.created' ? BillingEventType.SUBSCRIPTION_CREATED : BillingEventType.SUBSCRIPTION_UPDATED;
+        return { kind: 'change', type: typeForStatus(state.status, state.cancelAtPeriodEnd, fallback), state };
+      }
+      case 'invoice.paid':
+      case 'invoice.payment_failed': {
+        const invoice = event.data.object;
+        const details = invoice.parent?.subscription_details;
+        const subscriptionId = idOf(details?.subscription);
+        if (!subscriptionId) return ignored('not a subscription invoice');
+        const paid = event.type === 'invoice.paid';
+        const line = invoice.lines?.data?.[0];
+        const price = idOf(line?.pricing?.price_details?.price);
+        const state: RemoteSubscriptionState = {
+          providerSubscriptionId: subscriptionId,
+          providerCustomerId: idOf(invoice.customer),
+          userId: details?.metadata?.user_id ?? null,
+          tier: price ? (this.tiers.get(price) ?? null) : null,
+          status: paid ? SubscriptionStatus.ACTIVE : SubscriptionStatus.PAST_DUE,
+          // The new period is the line item's (the invoice's own period is the one that ended).
+          ...(paid && line?.period?.end ? { currentPeriodEnd: new Date(line.period.end * 1000) } : {}),
+          stateAt,
+        };
+        return {
+          kind: 'change',
+          type: paid ? BillingEventType.PAYMENT_SUCCEEDED : BillingEventType.PAYMENT_FAILED,
+          state,
+          amount: paid ? invoice.amount_paid : invoice.amount_due,
+          currency: invoice.currency?.toUpperCase() ?? null,
+        };
+      }
+      case 'charge.refunded':
+        return this.normalizeRefund(event.data.object, stateAt);
+      default:
+        return ignored(`event type ${event.type} is not handled`);
+    }
+  }
+
+  /** A full refund of the invoice that paid the current period ends the subscription at once. */
+  private async normalizeRefund(charge: Stripe.Charge, stateAt: Date): Promise<NormalizedWebhook> {
+    if (!charge.refunded || charge.amount_refunded < charge.amount) return ignored('partial refund: the subscription continues');
+    const paymentIntent = idOf(charge.payment_intent);
+    if (!paymentIntent) return ignored('refund of a charge without a payment intent');
+    // A Charge no longer names its invoice: the invoice payment of its payment intent does.
+    const payments = await this.call('invoicePayments.list', () =>
+      this.client.invoicePayments.list({ payment: { type: 'payment_intent', payment_intent: paymentIntent }, limit: 1 }),
+    );
+    const invoiceId = idOf(payments.data[0]?.invoice);
+    if (!invoiceId) return ignored('refund of a charge that paid no invoice');
+    const invoice = await this.call('invoices.retrieve', () => this.client.invoices.retrieve(invoiceId));
+    const subscriptionId = idOf(invoice.parent?.subscription_details?.subscription);
+    const periodEnd = invoice.lines?.data?.[0]?.period?.end;
+    if (!subscriptionId) return ignored('refund of a non-subscription invoice');
+    if (!periodEnd || periodEnd * 1000 <= Date.now()) return ignored('refund of a past period: the current one stays paid');
+    return {
+      kind: 'change',
+      type: BillingEventType.REFUNDED,
+      state: { providerSubscriptionId: subscriptionId, status: SubscriptionStatus.EXPIRED, stateAt },
+      amount: charge.amount_refunded,
+      currency: charge.currency.toUpperCase(),
+    };
   }
 }

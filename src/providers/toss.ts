@@ -4,7 +4,21 @@ import type { TossConfig } from '../config.js';
 import { Provider, SubscriptionStatus } from '../entities/enums.js';
 import { providerError } from '../errors.js';
 import { ProviderHttp, asDate, asString, pick } from './http.js';
-import type { CheckoutRequest, CheckoutResult, PaymentProvider, RemoteSubscriptionState, SubscriptionRef } from './types.js';
+import {
+  WebhookRejected,
+  type CheckoutRequest,
+  type CheckoutResult,
+  type NormalizedWebhook,
+  type PaymentProvider,
+  type RemoteSubscriptionState,
+  type SubscriptionRef,
+  type VerifiedWebhook,
+  type WebhookRequest,
+} from './types.js';
+import { headerValue, hmacSha256, ignored, parseJsonBody, signaturesEqual } from './webhook.js';
+
+/** Thrown when a signed Toss event arrives and TOSS_WEBHOOK_SECRET is not set: the route answers 503. */
+export class TossWebhookSecretMissing extends Error {}
 
 /**
  * TossPayments card auto-billing (API version 2022-11-16) over a small fetch client with Basic auth
@@ -152,6 +166,40 @@ export class TossProvider implements PaymentProvider {
     const payment = await this.getPaymentByOrderId(ref.latestOrderId);
     const refunded = payment?.status === 'CANCELED';
     return { providerSubscriptionId: ref.providerSubscriptionId, stateAt, ...(refunded ? { status: SubscriptionStatus.EXPIRED } : {}) };
+  }
+
+  /**
+   * Toss signs only its payout and seller events (`tosspayments-webhook-signature`: `v1:` and base64
+   * HMAC-SHA256 values of `${rawBody}:${transmissionTime}`, any of which may match). Payment events
+   * are unsigned: nothing in them is believed, `normalizeWebhook` reads the payment back from Toss.
+   */
+  verifyWebhook(request: WebhookRequest): VerifiedWebhook {
+    const transmissionId = headerValue(request, 'tosspayments-webhook-transmission-id');
+    if (!transmissionId || transmissionId.length > 255) throw new WebhookRejected(400, 'missing tosspayments-webhook-transmission-id header');
+    const signature = headerValue(request, 'tosspayments-webhook-signature');
+    if (signature !== undefined) {
+      if (!this.config.webhookSecret) throw new TossWebhookSecretMissing('a signed Toss event arrived but TOSS_WEBHOOK_SECRET is not set');
+      const time = headerValue(request, 'tosspayments-webhook-transmission-time');
+      if (!time) throw new WebhookRejected(401, 'missing tosspayments-webhook-transmission-time header');
+      const expected = hmacSha256(this.config.webhookSecret, `${request.rawBody.toString('utf8')}:${time}`, 'base64');
+      const given = signature.startsWith('v1:') ? signature.slice(3).split(',') : [];
+      if (!given.some((value) => signaturesEqual(value.trim(), expected))) throw new WebhookRejected(400, 'Toss signature does not match');
+    }
+    const body = parseJsonBody(request.rawBody);
+    const type = asString(pick(body, 'eventType'));
+    if (!type) throw new WebhookRejected(400, 'no eventType');
+    return { eventId: transmissionId, type, payload: body };
+  }
+
+  async normalizeWebhook(verified: VerifiedWebhook): Promise<NormalizedWebhook> {
+    if (verified.type !== 'PAYMENT_STATUS_CHANGED') return ignored(`event ${verified.type} is not handled`);
+    const paymentKey = asString(pick(verified.payload, 'data', 'paymentKey'));
+    if (!paymentKey || paymentKey.length > 200) throw new WebhookRejected(400, 'PAYMENT_STATUS_CHANGED without data.paymentKey');
+    const stateAt = new Date();
+    // The truth is what the Toss API says about this payment now, not what the body claims.
+    const payment = await this.getPayment(paymentKey);
+    if (!payment) throw new WebhookRejected(400, 'Toss does not know this payment');
+    return { kind: 'payment', orderId: payment.orderId, paymentKey: payment.paymentKey, status: payment.status, totalAmount: payment.totalAmount, balanceAmount: payment.balanceAmount, stateAt };
   }
 
   private refusal(status: number, body: unknown): Error {

@@ -68,6 +68,61 @@ export interface RemoteSubscriptionState {
   stateAt: Date;
 }
 
+/** Normalized event types (SPEC §8): what a provider event means for a subscription. */
+export const BillingEventType = {
+  SUBSCRIPTION_CREATED: 'SUBSCRIPTION_CREATED',
+  SUBSCRIPTION_UPDATED: 'SUBSCRIPTION_UPDATED',
+  SUBSCRIPTION_CANCELED: 'SUBSCRIPTION_CANCELED',
+  SUBSCRIPTION_EXPIRED: 'SUBSCRIPTION_EXPIRED',
+  PAYMENT_SUCCEEDED: 'PAYMENT_SUCCEEDED',
+  PAYMENT_FAILED: 'PAYMENT_FAILED',
+  REFUNDED: 'REFUNDED',
+} as const;
+export type BillingEventType = (typeof BillingEventType)[keyof typeof BillingEventType];
+
+/** A webhook as received: the raw bytes (signatures are over them) and the headers. */
+export interface WebhookRequest {
+  rawBody: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** A webhook whose origin is proven (or, for Toss payment events, that will be checked against the API). */
+export interface VerifiedWebhook {
+  /** Unique per provider: Stripe's event id, the SHA-256 of a Lemon Squeezy body, Toss's transmission id. */
+  eventId: string;
+  /** The provider's own event type, e.g. `invoice.paid`. */
+  type: string;
+  /** The parsed JSON body. */
+  payload: unknown;
+}
+
+/** Refused before anything is stored: bad or missing signature, unparsable body, forged facts. */
+export class WebhookRejected extends Error {
+  constructor(readonly status: 400 | 401, message: string) {
+    super(message);
+    this.name = 'WebhookRejected';
+  }
+}
+
+/**
+ * What a verified event means. `change`: a new state of one subscription. `payment`: a Toss payment
+ * as read back from the Toss API (Toss knows payments, not subscriptions: the service finds whose it
+ * is). `ignored`: recorded, nothing to apply.
+ */
+export type NormalizedWebhook =
+  | {
+      kind: 'change';
+      type: BillingEventType;
+      state: RemoteSubscriptionState;
+      /** Money this event moved (a payment, a refund), in the currency's minor unit. */
+      amount?: number | null;
+      currency?: string | null;
+      /** Our checkout this event completes (its provider reference: Stripe session id, demo checkout id). */
+      checkoutReference?: string | null;
+    }
+  | { kind: 'payment'; orderId: string; paymentKey: string; status: string; totalAmount: number; balanceAmount: number; stateAt: Date }
+  | { kind: 'ignored'; reason: string };
+
 export interface PaymentProvider {
   readonly id: Provider;
   createCheckout(request: CheckoutRequest): Promise<CheckoutResult>;
@@ -80,6 +135,16 @@ export interface PaymentProvider {
   portalUrl(ref: SubscriptionRef): Promise<string>;
   /** The provider's current view of a subscription (reconciliation). */
   fetchSubscription(ref: SubscriptionRef): Promise<RemoteSubscriptionState>;
+  /**
+   * Proves a webhook came from the provider (signature over the raw bytes) and names it; throws
+   * WebhookRejected otherwise. No network: nothing is trusted yet.
+   */
+  verifyWebhook(request: WebhookRequest): VerifiedWebhook;
+  /**
+   * What a verified event means, in normalized terms. May read the provider's API (Toss payments,
+   * the subscription behind a Stripe checkout); a payload that turns out forged throws WebhookRejected.
+   */
+  normalizeWebhook(event: VerifiedWebhook): Promise<NormalizedWebhook>;
 }
 
 /** Maps the configured price or variant ids to tiers; anything else is not ours. */

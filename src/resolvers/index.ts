@@ -1,4 +1,11 @@
 import type { NonEmptyArray } from 'type-graphql';
+import { AdminUserResolver } from './admin/admin-user.js';
+import { AdminMetricsResolver } from './admin/admin-metrics.js';
+import { AdminWebhookEventsResolver } from './admin/admin-webhook-events.js';
+import { AdminGrantTierResolver } from './admin/admin-grant-tier.js';
+import { AdminRevokeGrantResolver } from './admin/admin-revoke-grant.js';
+import { AdminReplayWebhookEventResolver } from './admin/admin-replay-webhook-event.js';
+import { AdminReconcileResolver } from './admin/admin-reconcile.js';
 import { MeResolver } from './accounts/me.js';
 import { RecoveryResolver } from './accounts/recovery.js';
 import { RegisterResolver } from './accounts/register.js';
@@ -50,4 +57,11 @@ export const resolvers: NonEmptyArray<Function> = [
   ConfirmTossBillingResolver,
   BillingPortalResolver,
   CancelSubscriptionResolver,
+  AdminUserResolver,
+  AdminMetricsResolver,
+  AdminWebhookEventsResolver,
+  AdminGrantTierResolver,
+  AdminRevokeGrantResolver,
+  AdminReplayWebhookEventResolver,
+  AdminReconcileResolver,
 ];

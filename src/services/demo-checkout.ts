@@ -1,10 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Provider, SubscriptionStatus, Tier } from '../entities/enums.js';
-import { notFound } from '../errors.js';
+import { Provider, Tier } from '../entities/enums.js';
+import { internalError, notFound } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { assertUuid } from './api-keys.js';
 import { PLANS, priceFor } from './plans.js';
-import { BillingEventType, applySubscriptionChange } from './subscription-state.js';
 import { addMonths } from './toss-billing.js';
 
 /** The demo provider's checkout (never in production): a local page pays for one month, without money. */
@@ -36,36 +35,32 @@ export async function findOpenDemoCheckout(em: EntityManager, checkoutId: string
   return { id: row.id, tier: row.tier, planName: PLANS[row.tier].name, amount: price.amount, currency: price.currency, email: row.email, cancelUrl: row.cancel_url };
 }
 
-/** Completes a demo checkout once: the subscription is ACTIVE for one month. Returns where to send the buyer. */
-export async function completeDemoCheckout(deps: Pick<Runtime, 'entitlements'>, em: EntityManager, checkoutId: string): Promise<{ successUrl: string }> {
+/** Posts a signed webhook to this server's own webhook route and returns the HTTP status it answered. */
+export type WebhookDelivery = (path: string, body: string, headers: Record<string, string>) => Promise<number>;
+
+/**
+ * Pays an open demo checkout: the demo provider signs a `checkout.completed` event for one month of
+ * the checkout's tier and it is delivered to `/webhooks/demo`, the same ingest path (verification,
+ * ledger, state machine, audit) as a real provider's event. Returns where to send the buyer;
+ * NOT_FOUND when the checkout is unknown, used or expired.
+ */
+export async function payDemoCheckout(deps: Pick<Runtime, 'providers'>, em: EntityManager, checkoutId: string, deliver: WebhookDelivery): Promise<{ successUrl: string }> {
   assertUuid(checkoutId, 'Checkout');
-  const done = await em.transactional(async (tx) => {
-    const [checkout] = await tx.execute<{ id: string; user_id: string; tier: Tier; success_url: string }[]>(
-      `update checkouts set status = 'COMPLETED', completed_at = now()
-       where id = ? and provider = ? and status = 'OPEN' and expires_at > now()
-       returning id, user_id, tier, success_url`,
-      [checkoutId, Provider.DEMO],
-    );
-    if (!checkout) throw notFound('Checkout');
-    const price = priceFor(checkout.tier, Provider.DEMO)!;
-    const now = new Date();
-    await applySubscriptionChange(
-      tx,
-      {
-        provider: Provider.DEMO,
-        providerSubscriptionId: `demo_${checkout.id}`,
-        userId: checkout.user_id,
-        tier: checkout.tier,
-        status: SubscriptionStatus.ACTIVE,
-        currentPeriodEnd: addMonths(now, 1),
-        amount: price.amount,
-        currency: price.currency,
-        stateAt: now,
-      },
-      { type: BillingEventType.SUBSCRIPTION_CREATED, source: 'webhook', amount: price.amount, currency: price.currency, payload: { checkoutId } },
-    );
-    return checkout;
+  const [checkout] = await em.execute<{ id: string; user_id: string; tier: Tier; success_url: string }[]>(
+    `select id, user_id, tier, success_url from checkouts where id = ? and provider = ? and status = 'OPEN' and expires_at > now()`,
+    [checkoutId, Provider.DEMO],
+  );
+  if (!checkout) throw notFound('Checkout');
+  const price = priceFor(checkout.tier, Provider.DEMO)!;
+  const { body, headers } = deps.providers.demo().signedPaymentEvent({
+    checkoutId: checkout.id,
+    userId: checkout.user_id,
+    tier: checkout.tier,
+    amount: price.amount,
+    currency: price.currency,
+    currentPeriodEnd: addMonths(new Date(), 1),
   });
-  await deps.entitlements.changed(done.user_id);
-  return { successUrl: done.success_url };
+  const status = await deliver('/webhooks/demo', body, headers);
+  if (status !== 200) throw internalError(`the demo webhook was answered with ${status}`);
+  return { successUrl: checkout.success_url };
 }

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { QuotaResource } from '../entities/enums.js';
 import { badInput, notFound } from '../errors.js';
 import { assertUuid, isUuid } from './api-keys.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from './cursors.js';
 import { agentName } from './memory-input.js';
 import { MEMORY_COLUMNS, NOT_EXPIRED, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
 import { releaseQuota } from './quota.js';
@@ -46,7 +47,7 @@ export async function listMemories(em: EntityManager, userId: string, args: { ag
   if (!Number.isInteger(args.first) || args.first < 1 || args.first > MAX_PAGE_SIZE) {
     throw badInput('first', `first must be between 1 and ${MAX_PAGE_SIZE}`);
   }
-  const after = args.after ? decodeCursor(args.after) : null;
+  const after = args.after ? decodeKeysetCursor(args.after) : null;
   const where = scopeSql(scope);
   const rows = await em.execute<(MemoryRow & { agent: string })[]>(
     `select ${MEMORY_COLUMNS}, a.name as agent from memories m join agents a on a.id = m.agent_id
@@ -73,23 +74,7 @@ function scopeSql({ userId, agent }: MemoryScope): { sql: string; params: unknow
   };
 }
 
-// The timestamp is PostgreSQL's own text (microseconds), which a JavaScript Date would round.
-const CURSOR_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
-
-const encodeCursor = (row: MemoryRow) => Buffer.from(JSON.stringify([row.created_at, row.id])).toString('base64url');
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const position: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(position) && position.length === 2) {
-      const [time, id] = position as unknown[];
-      if (typeof time === 'string' && CURSOR_TIME.test(time) && typeof id === 'string' && isUuid(id)) return [time, id];
-    }
-  } catch {
-    // not JSON: refused below like any other cursor this API did not give out
-  }
-  throw badInput('after', 'This cursor was not given out by this API');
-}
+const encodeCursor = (row: MemoryRow) => encodeKeysetCursor(row.created_at, row.id);
 
 /** Deletes a memory of this user at once, giving its quota back in the same transaction. */
 export async function forgetMemory(em: EntityManager, userId: string, id: string): Promise<boolean> {

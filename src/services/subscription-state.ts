@@ -20,16 +20,8 @@ import { loadEntitlementSources, resolveEntitlement } from './entitlements.js';
  * Callers announce the change (`rt.entitlements.changed`) after their transaction commits.
  */
 
-export const BillingEventType = {
-  SUBSCRIPTION_CREATED: 'SUBSCRIPTION_CREATED',
-  SUBSCRIPTION_UPDATED: 'SUBSCRIPTION_UPDATED',
-  SUBSCRIPTION_CANCELED: 'SUBSCRIPTION_CANCELED',
-  SUBSCRIPTION_EXPIRED: 'SUBSCRIPTION_EXPIRED',
-  PAYMENT_SUCCEEDED: 'PAYMENT_SUCCEEDED',
-  PAYMENT_FAILED: 'PAYMENT_FAILED',
-  REFUNDED: 'REFUNDED',
-} as const;
-export type BillingEventType = (typeof BillingEventType)[keyof typeof BillingEventType];
+export { BillingEventType } from '../providers/types.js';
+import { BillingEventType } from '../providers/types.js';
 
 /** Who made a change, as the audit trail records it. */
 export type AuditSource = 'webhook' | 'toss' | 'cancel' | 'reconcile' | 'expiry' | 'admin';

@@ -69,12 +69,15 @@ describe('in production', () => {
   });
   afterAll(() => production?.close());
 
-  it('the demo provider is neither priced nor accepted, and its pages do not exist', async () => {
+  it('the demo provider is neither priced nor accepted, and its pages and webhook route do not exist', async () => {
     const { plans } = await production.client().request(PlansDocument);
     expect(plans.find((p) => p.tier === 'PRO')!.prices.map((p) => p.provider)).toEqual(['STRIPE']);
     const error = await production.client().request(CheckoutDocument, { input: { tier: 'PRO', provider: 'DEMO', email: uniqueEmail() } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderNotConfiguredError);
     expect((await fetch(`${production.url}/billing/demo/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
+    // Nor does its webhook route; the real providers' routes do.
+    expect((await fetch(`${production.url}/webhooks/demo`, { method: 'POST', body: '{}' })).status).toBe(404);
+    expect((await fetch(`${production.url}/webhooks/stripe`, { method: 'POST', body: '{}' })).status).toBe(401);
   });
 });
 

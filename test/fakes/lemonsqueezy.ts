@@ -213,6 +213,8 @@ export interface LemonInvoiceInput {
 
 export interface LemonOrderInput {
   variantId: string | number;
+  /** The order's id, e.g. a subscription's `order_id` (its first payment); a new one by default. */
+  id?: string | number;
   total?: number;
   currency?: string;
   status?: LemonOrderAttributes['status'];
@@ -481,7 +483,7 @@ export async function startFakeLemon(options: StartFakeLemonOptions): Promise<Fa
   }
 
   function order(input: LemonOrderInput): LemonResource<LemonOrderAttributes> {
-    const id = String(newId());
+    const id = String(input.id ?? newId());
     const currency = input.currency ?? 'USD';
     const variant = variantInfo(input.variantId);
     const total = input.total ?? variant.price;
@@ -623,6 +625,24 @@ export async function startFakeLemon(options: StartFakeLemonOptions): Promise<Fa
 
   const notFound = (): FakeReply => lemonError(404, 'Not Found', 'The requested resource could not be found.');
 
+  // GET /v1/subscriptions with the documented filters this fake supports: filter[order_id], filter[store_id].
+  function listSubscriptions(req: RecordedRequest): FakeReply {
+    const orderId = req.query['filter[order_id]'];
+    const storeId = req.query['filter[store_id]'];
+    const data = [...subscriptions.entries()]
+      .filter(([, a]) => (orderId === undefined || String(a.order_id) === String(orderId)) && (storeId === undefined || String(a.store_id) === String(storeId)))
+      .map(([id]) => subscriptionResource(id));
+    return {
+      status: 200,
+      body: {
+        jsonapi: { version: '1.0' },
+        meta: { page: { currentPage: 1, from: data.length ? 1 : null, lastPage: 1, perPage: 10, to: data.length || null, total: data.length } },
+        links: { first: `${baseUrl}/v1/subscriptions?page%5Bnumber%5D=1`, last: `${baseUrl}/v1/subscriptions?page%5Bnumber%5D=1` },
+        data,
+      },
+    };
+  }
+
   function getSubscription(id: string): FakeReply {
     return subscriptions.has(id) ? { status: 200, body: document(subscriptionResource(id)) } : notFound();
   }
@@ -657,6 +677,7 @@ export async function startFakeLemon(options: StartFakeLemonOptions): Promise<Fa
 
   const routes: Route[] = [
     { method: 'POST', pattern: '/v1/checkouts', handler: createCheckout },
+    { method: 'GET', pattern: '/v1/subscriptions', handler: listSubscriptions },
     { method: 'GET', pattern: '/v1/subscriptions/:id', handler: (_req, p) => getSubscription(p.id as string) },
     { method: 'PATCH', pattern: '/v1/subscriptions/:id', handler: (req, p) => updateSubscription(req, p.id as string) },
     { method: 'DELETE', pattern: '/v1/subscriptions/:id', handler: (_req, p) => cancelSubscription(p.id as string) },

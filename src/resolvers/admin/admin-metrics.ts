@@ -1,0 +1,13 @@
+import { Ctx, Directive, Query, Resolver } from 'type-graphql';
+import type { GraphQLContext } from '../../graphql/context.js';
+import { AdminMetricsType } from '../../schema/types/admin.js';
+import { adminMetrics } from '../../services/admin-metrics.js';
+
+@Resolver()
+export class AdminMetricsResolver {
+  @Query(() => AdminMetricsType)
+  @Directive('@admin')
+  async adminMetrics(@Ctx() ctx: GraphQLContext): Promise<AdminMetricsType> {
+    return adminMetrics(ctx.em);
+  }
+}

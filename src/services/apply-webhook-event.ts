@@ -1,0 +1,167 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Provider, SubscriptionStatus, WebhookOutcome } from '../entities/enums.js';
+import { BillingEventType, WebhookRejected, type NormalizedWebhook, type VerifiedWebhook, type WebhookRequest } from '../providers/types.js';
+import { TossWebhookSecretMissing } from '../providers/toss.js';
+import type { Runtime } from '../runtime.js';
+import { priceFor } from './plans.js';
+import { applySubscriptionChange, type ApplyResult } from './subscription-state.js';
+import { claimWebhookEvent, errorText, isSettled, recordWebhookFailure, settleWebhookEvent } from './webhook-ledger.js';
+
+/**
+ * The one ingest path of every provider's webhooks (SPEC §9): verify → normalize → in one
+ * transaction claim the ledger row (unique provider + event id), apply the change to the
+ * subscription (which writes the audit row) and settle the row → after commit, tell every instance
+ * the user's plan may have changed. A duplicate answers 200 and changes nothing; a failure rolls
+ * everything back, answers 500 (the provider retries) and leaves the event FAILED for a replay.
+ */
+
+export type WebhookDeps = Pick<Runtime, 'providers' | 'entitlements' | 'metrics' | 'logger'>;
+
+/** What the route answers; `outcome` also labels the metric. */
+export interface WebhookReceipt {
+  status: 200 | 400 | 401 | 500 | 503;
+  outcome: WebhookOutcome | 'DUPLICATE' | 'REJECTED' | 'NOT_CONFIGURED';
+  ledgerId: string | null;
+  message?: string;
+}
+
+export interface AppliedEvent {
+  outcome: WebhookOutcome | 'DUPLICATE';
+  ledgerId: string | null;
+  userId: string | null;
+  note: string | null;
+}
+
+/** One delivery to `/webhooks/<provider>`. */
+export async function receiveWebhook(deps: WebhookDeps, em: EntityManager, provider: Provider, request: WebhookRequest): Promise<WebhookReceipt> {
+  const log = deps.logger.child({ component: 'webhooks', provider });
+  const count = (receipt: WebhookReceipt) => (deps.metrics.webhookEvents.inc({ provider, outcome: receipt.outcome }), receipt);
+  if (!deps.providers.has(provider)) return count({ status: 503, outcome: 'NOT_CONFIGURED', ledgerId: null, message: `${provider} is not configured` });
+  const adapter = deps.providers.get(provider);
+
+  let verified: VerifiedWebhook;
+  let normalized: NormalizedWebhook;
+  try {
+    verified = adapter.verifyWebhook(request);
+  } catch (err) {
+    return count(refusal(log, err));
+  }
+  // A redelivery of an event already settled is answered without asking the provider's API again
+  // (the claim in applyWebhookEvent is what guarantees once; this only saves the work).
+  if (await isSettled(em, provider, verified.eventId)) return count({ status: 200, outcome: 'DUPLICATE', ledgerId: null });
+  try {
+    normalized = await adapter.normalizeWebhook(verified);
+  } catch (err) {
+    if (err instanceof WebhookRejected) return count(refusal(log, err, verified));
+    // The provider's API failed (Toss read-back, Stripe subscription fetch): retry later.
+    log.error({ eventId: verified.eventId, type: verified.type, err }, 'webhook event could not be normalized');
+    await recordWebhookFailure(em, provider, verified, err);
+    return count({ status: 500, outcome: WebhookOutcome.FAILED, ledgerId: null, message: 'processing failed; retry' });
+  }
+  const applied = await applyWebhookEvent(deps, em, provider, verified, normalized);
+  const status = applied.outcome === WebhookOutcome.FAILED ? 500 : 200;
+  return count({ status, outcome: applied.outcome, ledgerId: applied.ledgerId, ...(status === 500 ? { message: 'processing failed; retry' } : {}) });
+}
+
+function refusal(log: WebhookDeps['logger'], err: unknown, verified?: VerifiedWebhook): WebhookReceipt {
+  if (err instanceof TossWebhookSecretMissing) {
+    log.error(err.message);
+    return { status: 503, outcome: 'NOT_CONFIGURED', ledgerId: null, message: 'webhook secret not configured' };
+  }
+  if (!(err instanceof WebhookRejected)) throw err;
+  log.warn({ eventId: verified?.eventId, reason: err.message }, 'webhook refused');
+  return { status: err.status, outcome: 'REJECTED', ledgerId: null, message: err.message };
+}
+
+/**
+ * Records and applies one verified, normalized event exactly once (also the replay path). Never
+ * throws for a processing failure: the event is recorded FAILED and the outcome says so.
+ */
+export async function applyWebhookEvent(
+  deps: Pick<WebhookDeps, 'entitlements' | 'logger'>,
+  em: EntityManager,
+  provider: Provider,
+  event: VerifiedWebhook,
+  normalized: NormalizedWebhook,
+): Promise<AppliedEvent> {
+  let done: AppliedEvent;
+  try {
+    done = await em.transactional(async (tx) => {
+      const claim = await claimWebhookEvent(tx, provider, event);
+      if (!claim) return { outcome: 'DUPLICATE' as const, ledgerId: null, userId: null, note: null };
+      const result = await applyNormalized(tx, provider, event, normalized);
+      await settleWebhookEvent(tx, claim.id, { ...result, retried: claim.existing !== null });
+      return { outcome: result.outcome, ledgerId: claim.id, userId: result.userId, note: result.note };
+    });
+  } catch (err) {
+    deps.logger.error({ component: 'webhooks', provider, eventId: event.eventId, type: event.type, err }, 'webhook event failed; recorded for retry');
+    await recordWebhookFailure(em, provider, event, err);
+    return { outcome: WebhookOutcome.FAILED, ledgerId: null, userId: null, note: errorText(err) };
+  }
+  if (done.outcome === WebhookOutcome.APPLIED && done.userId) await deps.entitlements.changed(done.userId);
+  return done;
+}
+
+interface EventResult {
+  outcome: WebhookOutcome.APPLIED | WebhookOutcome.STALE | WebhookOutcome.IGNORED;
+  note: string | null;
+  userId: string | null;
+  subscriptionId: string | null;
+}
+
+const ignoredResult = (note: string): EventResult => ({ outcome: WebhookOutcome.IGNORED, note, userId: null, subscriptionId: null });
+
+async function applyNormalized(tx: EntityManager, provider: Provider, event: VerifiedWebhook, normalized: NormalizedWebhook): Promise<EventResult> {
+  if (normalized.kind === 'ignored') return ignoredResult(normalized.reason);
+  if (normalized.kind === 'payment') return applyTossPayment(tx, event, normalized);
+  if (normalized.checkoutReference) {
+    await tx.execute(`update checkouts set status = 'COMPLETED', completed_at = now() where provider = ? and reference = ? and status = 'OPEN'`, [
+      provider,
+      normalized.checkoutReference,
+    ]);
+  }
+  // Lemon Squeezy's subscription resource carries no price: the recurring amount (for revenue
+  // metrics) is then our plan's price for the tier the variant maps to.
+  const { state } = normalized;
+  const price = state.tier && state.amount == null ? priceFor(state.tier, provider) : null;
+  const applied = await applySubscriptionChange(
+    tx,
+    { ...state, provider, ...(price ? { amount: price.amount, currency: price.currency } : {}) },
+    { type: normalized.type, source: 'webhook', payload: event.payload, amount: normalized.amount ?? null, currency: normalized.currency ?? null },
+  );
+  return fromApplyResult(applied);
+}
+
+function fromApplyResult(applied: ApplyResult): EventResult {
+  if (applied.outcome === 'UNKNOWN_SUBSCRIPTION') return ignoredResult('no such subscription here, and the event does not say whose it is');
+  return {
+    outcome: applied.outcome === 'APPLIED' ? WebhookOutcome.APPLIED : WebhookOutcome.STALE,
+    note: applied.outcome === 'STALE' ? 'older than the state the subscription holds' : null,
+    userId: applied.userId,
+    subscriptionId: applied.after?.id ?? null,
+  };
+}
+
+/**
+ * A Toss payment as read back from the Toss API. We make and record every charge ourselves, so the
+ * only news a payment can bring is a cancellation: a full refund of the current period's charge ends
+ * the subscription at once; anything else is recorded as ignored.
+ */
+async function applyTossPayment(tx: EntityManager, event: VerifiedWebhook, payment: Extract<NormalizedWebhook, { kind: 'payment' }>): Promise<EventResult> {
+  const [row] = await tx.execute<{ period_index: number; current_period: number | null; provider_subscription_id: string }[]>(
+    `select p.period_index, b.period_index as current_period, s.provider_subscription_id
+     from toss_payments p join subscriptions s on s.id = p.subscription_id left join toss_billing b on b.subscription_id = p.subscription_id
+     where p.order_id = ? and p.payment_key = ?`,
+    [payment.orderId, payment.paymentKey],
+  );
+  if (!row) return ignoredResult('not a charge of ours');
+  await tx.execute(`update toss_payments set status = ? where order_id = ?`, [payment.status, payment.orderId]);
+  if (payment.status !== 'CANCELED') return ignoredResult(`payment is ${payment.status}: nothing to change`);
+  if (row.current_period !== null && row.period_index !== row.current_period) return ignoredResult('refund of a past period: the current one stays paid');
+  const applied = await applySubscriptionChange(
+    tx,
+    { provider: Provider.TOSS, providerSubscriptionId: row.provider_subscription_id, status: SubscriptionStatus.EXPIRED, stateAt: payment.stateAt },
+    { type: BillingEventType.REFUNDED, source: 'webhook', payload: event.payload, amount: payment.totalAmount - payment.balanceAmount, currency: 'KRW' },
+  );
+  return fromApplyResult(applied);
+}

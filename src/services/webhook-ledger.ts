@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Provider, WebhookOutcome } from '../entities/enums.js';
+import { badInput, notFound } from '../errors.js';
+import { safeErrorMessage } from '../logger.js';
+import type { VerifiedWebhook } from '../providers/types.js';
+import { isUuid } from './api-keys.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from './cursors.js';
+
+/**
+ * The webhook ledger (`webhook_events`): one row per (provider, event id), written in the same
+ * transaction as the change the event causes. Failed events are written on their own, after the
+ * failed transaction rolled back, so they stay visible for a redelivery or a replay.
+ */
+
+export interface WebhookEventView {
+  id: string;
+  provider: Provider;
+  eventId: string;
+  type: string;
+  outcome: WebhookOutcome;
+  receivedAt: Date;
+  error: string | null;
+  payload: unknown;
+  attempts: number;
+}
+
+type Row = Record<string, unknown>;
+
+export function toWebhookEventView(row: Row): WebhookEventView {
+  return {
+    id: row.id as string,
+    provider: row.provider as Provider,
+    eventId: row.event_id as string,
+    type: row.type as string,
+    outcome: row.outcome as WebhookOutcome,
+    receivedAt: new Date(row.received_at as string),
+    error: (row.error as string | null) ?? null,
+    payload: typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload,
+    attempts: Number(row.attempts),
+  };
+}
+
+/** Longest error text kept on a ledger row. */
+const MAX_ERROR = 1000;
+/** What a failure records: never a database statement with its values (they may hold the payload). */
+export const errorText = (err: unknown) => safeErrorMessage(err).slice(0, MAX_ERROR);
+
+/**
+ * Claims an event inside `tx`: inserts its row, or when it exists locks it. A concurrent delivery of
+ * the same event waits here until the first one commits (then it is a duplicate) or rolls back (then
+ * it claims the event itself). Returns null for a duplicate: an event already recorded and not FAILED.
+ */
+export async function claimWebhookEvent(tx: EntityManager, provider: Provider, event: VerifiedWebhook): Promise<{ id: string; existing: WebhookEventView | null } | null> {
+  const id = randomUUID();
+  const inserted = await tx.execute<Row[]>(
+    `insert into webhook_events (id, provider, event_id, type, outcome, payload)
+     values (?, ?, ?, ?, 'FAILED', ?::jsonb)
+     on conflict (provider, event_id) do nothing
+     returning id`,
+    [id, provider, event.eventId, event.type.slice(0, 200), JSON.stringify(event.payload)],
+  );
+  if (inserted.length > 0) return { id, existing: null };
+  const [row] = await tx.execute<Row[]>(`select * from webhook_events where provider = ? and event_id = ? for update`, [provider, event.eventId]);
+  const existing = toWebhookEventView(row!);
+  return existing.outcome === WebhookOutcome.FAILED ? { id: existing.id, existing } : null;
+}
+
+/** The event is in the ledger with an outcome other than FAILED. */
+export async function isSettled(em: EntityManager, provider: Provider, eventId: string): Promise<boolean> {
+  const rows = await em.execute(`select 1 from webhook_events where provider = ? and event_id = ? and outcome <> 'FAILED'`, [provider, eventId]);
+  return rows.length > 0;
+}
+
+export async function settleWebhookEvent(
+  tx: EntityManager,
+  id: string,
+  result: { outcome: WebhookOutcome; note: string | null; userId: string | null; subscriptionId: string | null; retried: boolean },
+): Promise<void> {
+  await tx.execute(
+    `update webhook_events set outcome = ?, error = ?, user_id = ?, subscription_id = ?, processed_at = now(), attempts = attempts + ?
+     where id = ?`,
+    [result.outcome, result.note, result.userId, result.subscriptionId, result.retried ? 1 : 0, id],
+  );
+}
+
+/**
+ * Records an event whose processing failed (its transaction rolled back). An event another delivery
+ * applied meanwhile is left as it is.
+ */
+export async function recordWebhookFailure(em: EntityManager, provider: Provider, event: VerifiedWebhook, err: unknown): Promise<void> {
+  await em.execute(
+    `insert into webhook_events (id, provider, event_id, type, outcome, payload, error, processed_at)
+     values (?, ?, ?, ?, 'FAILED', ?::jsonb, ?, now())
+     on conflict (provider, event_id) do update set error = excluded.error, processed_at = now(), attempts = webhook_events.attempts + 1
+       where webhook_events.outcome = 'FAILED'`,
+    [randomUUID(), provider, event.eventId, event.type.slice(0, 200), JSON.stringify(event.payload), errorText(err)],
+  );
+}
+
+export async function findWebhookEvent(em: EntityManager, id: string): Promise<WebhookEventView> {
+  if (!isUuid(id)) throw notFound('Webhook event');
+  const [row] = await em.execute<Row[]>(`select * from webhook_events where id = ?`, [id]);
+  if (!row) throw notFound('Webhook event');
+  return toWebhookEventView(row);
+}
+
+export interface WebhookEventFilter {
+  provider?: Provider | null;
+  outcome?: WebhookOutcome | null;
+  eventId?: string | null;
+}
+
+export interface WebhookEventPage {
+  edges: { cursor: string; node: WebhookEventView }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  filter: WebhookEventFilter;
+}
+
+export const MAX_WEBHOOK_PAGE = 200;
+
+/** Newest first, keyset cursors on (received_at, id), as the memories listing. */
+export async function listWebhookEvents(em: EntityManager, filter: WebhookEventFilter, page: { first: number; after?: string | null }): Promise<WebhookEventPage> {
+  if (!Number.isInteger(page.first) || page.first < 1 || page.first > MAX_WEBHOOK_PAGE) throw badInput('first', `first must be between 1 and ${MAX_WEBHOOK_PAGE}`);
+  const after = page.after ? decodeKeysetCursor(page.after) : null;
+  const where = filterSql(filter);
+  const rows = await em.execute<Row[]>(
+    `select *, received_at::text as position from webhook_events
+     where ${where.sql} ${after ? 'and (received_at, id) < (?::timestamptz, ?::uuid)' : ''}
+     order by received_at desc, id desc limit ?`,
+    [...where.params, ...(after ?? []), page.first + 1],
+  );
+  const edges = rows.slice(0, page.first).map((row) => ({
+    cursor: encodeKeysetCursor(row.position as string, row.id as string),
+    node: toWebhookEventView(row),
+  }));
+  return { edges, pageInfo: { hasNextPage: rows.length > page.first, endCursor: edges.at(-1)?.cursor ?? null }, filter };
+}
+
+export async function countWebhookEvents(em: EntityManager, filter: WebhookEventFilter): Promise<number> {
+  const where = filterSql(filter);
+  const [row] = await em.execute<{ count: number }[]>(`select count(*)::int as count from webhook_events where ${where.sql}`, where.params);
+  return row!.count;
+}
+
+function filterSql(filter: WebhookEventFilter): { sql: string; params: unknown[] } {
+  const clauses = ['true'];
+  const params: unknown[] = [];
+  if (filter.provider) (clauses.push('provider = ?'), params.push(filter.provider));
+  if (filter.outcome) (clauses.push('outcome = ?'), params.push(filter.outcome));
+  if (filter.eventId) (clauses.push('event_id = ?'), params.push(filter.eventId));
+  return { sql: clauses.join(' and '), params };
+}
