@@ -96,31 +96,31 @@ export async function benchWebhooks(opts: { databaseUrl: string; durationSec: nu
     });
     const cpuMs = (await server.cpuMs()) - cpuBefore;
 
+    // Events still in flight when the load stopped may be in the ledger without an answer here.
     const { rows: ledger } = await pool.query<{ outcome: string; n: number }>(`select outcome, count(*)::int as n from webhook_events where provider = 'STRIPE' group by outcome`);
     const { rows: audit } = await pool.query<{ n: number }>(`select count(*)::int as n from subscription_events where source = 'webhook'`);
-    const { rows: repeated } = await pool.query<{ n: number }>(
-      `select count(*)::int as n from (select event_id from webhook_events group by provider, event_id having count(*) > 1) d`,
+    const { rows: answeredInLedger } = await pool.query<{ n: number }>(
+      `select count(*)::int as n from webhook_events where provider = 'STRIPE' and event_id = any($1::text[])`,
+      [[...answered.keys()]],
     );
     const ledgerBy = Object.fromEntries(ledger.map((row) => [row.outcome, row.n]));
     const answers = [...answered.values()];
-    const appliedAnswers = answers.reduce((n, outcomes) => n + outcomes.filter((o) => o === 'APPLIED').length, 0);
-    const eventsApplied = answers.filter((outcomes) => outcomes.includes('APPLIED')).length;
     const ledgerRows = ledger.reduce((n, row) => n + row.n, 0);
     const exactlyOnce = {
       distinctEventsAnswered: answered.size,
       deliveries: answers.reduce((n, outcomes) => n + outcomes.length, 0),
       duplicateAnswers: answers.reduce((n, outcomes) => n + outcomes.filter((o) => o === 'DUPLICATE').length, 0),
+      eventsAnsweredAppliedTwice: answers.filter((outcomes) => outcomes.filter((o) => o === 'APPLIED').length > 1).length,
       ledgerRows,
+      ledgerRowsOfAnsweredEvents: answeredInLedger[0]!.n,
       ledgerByOutcome: ledgerBy,
       auditRows: audit[0]!.n,
-      eventIdsInLedgerMoreThanOnce: repeated[0]!.n,
-      // Each event at most one APPLIED answer; as many ledger APPLIED rows and audit rows as applied events.
+      // Every answered event in the ledger once (the unique index), none applied twice, one audit row per applied event.
       held:
-        appliedAnswers === eventsApplied &&
-        (ledgerBy.APPLIED ?? 0) === eventsApplied &&
-        audit[0]!.n === eventsApplied &&
-        repeated[0]!.n === 0 &&
-        ledgerRows === answered.size,
+        answeredInLedger[0]!.n === answered.size &&
+        answers.every((outcomes) => outcomes.filter((o) => o === 'APPLIED').length <= 1) &&
+        audit[0]!.n === (ledgerBy.APPLIED ?? 0) &&
+        ledgerRows - answered.size <= CONNECTIONS,
     };
     const appliedPerSec = Math.round(((ledgerBy.APPLIED ?? 0) + (ledgerBy.STALE ?? 0)) / opts.durationSec);
     const peakRssMb = Math.round(await server.peakRssMb());
