@@ -96,13 +96,17 @@ export async function benchWebhooks(opts: { databaseUrl: string; durationSec: nu
     });
     const cpuMs = (await server.cpuMs()) - cpuBefore;
 
-    // Events still in flight when the load stopped may be in the ledger without an answer here.
-    const { rows: ledger } = await pool.query<{ outcome: string; n: number }>(`select outcome, count(*)::int as n from webhook_events where provider = 'STRIPE' group by outcome`);
-    const { rows: audit } = await pool.query<{ n: number }>(`select count(*)::int as n from subscription_events where source = 'webhook'`);
-    const { rows: answeredInLedger } = await pool.query<{ n: number }>(
-      `select count(*)::int as n from webhook_events where provider = 'STRIPE' and event_id = any($1::text[])`,
+    // Events still in flight when the load stopped may commit while we count: one statement reads
+    // the ledger and the audit trail from one snapshot (an event's ledger row and audit row commit together).
+    const { rows: counts } = await pool.query<{ ledger: { outcome: string; n: number }[] | null; audit: number; answered_in_ledger: number }>(
+      `select (select json_agg(o) from (select outcome, count(*)::int as n from webhook_events where provider = 'STRIPE' group by outcome) o) as ledger,
+              (select count(*)::int from subscription_events where source = 'webhook') as audit,
+              (select count(*)::int from webhook_events where provider = 'STRIPE' and event_id = any($1::text[])) as answered_in_ledger`,
       [[...answered.keys()]],
     );
+    const ledger = counts[0]!.ledger ?? [];
+    const audit = [{ n: counts[0]!.audit }];
+    const answeredInLedger = [{ n: counts[0]!.answered_in_ledger }];
     const ledgerBy = Object.fromEntries(ledger.map((row) => [row.outcome, row.n]));
     const answers = [...answered.values()];
     const ledgerRows = ledger.reduce((n, row) => n + row.n, 0);
