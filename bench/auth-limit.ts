@@ -1,4 +1,4 @@
-import { load, ratio, startServer, type BenchServer } from './lib.js';
+import { load, ratio, startServer, withCpuPerRequest, type BenchServer } from './lib.js';
 
 /**
  * Issue 3's figure: the full auth + rate-limit + directive path against Apollo answering a trivial
@@ -24,12 +24,10 @@ export async function benchAuthLimit(options: AuthLimitOptions) {
     try {
       const headers: Record<string, string> = server.info.apiKey ? { authorization: `Bearer ${server.info.apiKey}` } : {};
       await load({ url: server.info.url, query, headers, connections: options.connections, durationSec: 2 }); // warm-up
-      const cpuBefore = await server.cpuMs();
-      const measured = await load({ url: server.info.url, query, headers, connections: options.connections, durationSec: options.durationSec });
-      const cpuMs = (await server.cpuMs()) - cpuBefore;
-      // CPU per request is steadier than req/s on a shared machine: it does not count time spent waiting for a core.
-      const cpuUsPerRequest = Math.round((cpuMs * 1000) / (measured.requestsPerSec * options.durationSec));
-      return { ...measured, cpuUsPerRequest, peakRssMb: Math.round(await server.peakRssMb()) };
+      const measured = await withCpuPerRequest(server, options.durationSec, () =>
+        load({ url: server.info.url, query, headers, connections: options.connections, durationSec: options.durationSec }),
+      );
+      return { ...measured, peakRssMb: Math.round(await server.peakRssMb()) };
     } finally {
       await server.stop();
     }

@@ -2,7 +2,7 @@ import { print } from 'graphql';
 import pg from 'pg';
 import { RecallMemoriesDocument, StoreMemoryDocument } from '../sdk/index.js';
 import { recallQuery } from '../src/services/recall.js';
-import { load, quantile, ratio, startServer, throwawayDatabase, type BenchServer, type LoadResult } from './lib.js';
+import { load, quantile, ratio, startServer, throwawayDatabase, withCpuPerRequest, type BenchServer, type LoadResult } from './lib.js';
 
 /**
  * Issue 4's figures: half a million memories of one user, seeded in bulk SQL, then
@@ -119,10 +119,7 @@ async function sqlLoad(pool: pg.Pool, clients: number, seconds: number, run: (cl
 async function measured(server: BenchServer<ServerInfo>, options: Omit<Parameters<typeof load>[0], 'url' | 'headers'>): Promise<LoadResult & { cpuUsPerRequest: number }> {
   const request = { ...options, url: server.info.url, headers: { authorization: `Bearer ${server.info.apiKey}` } };
   await load({ ...request, durationSec: WARMUP_SEC });
-  const cpuBefore = await server.cpuMs();
-  const result = await load(request);
-  const cpuMs = (await server.cpuMs()) - cpuBefore;
-  return { ...result, cpuUsPerRequest: Math.round((cpuMs * 1000) / (result.requestsPerSec * options.durationSec)) };
+  return withCpuPerRequest(server, options.durationSec, () => load(request));
 }
 
 export async function benchMemories(opts: { databaseUrl: string; durationSec: number; redisUrl?: string }): Promise<Record<string, unknown>> {

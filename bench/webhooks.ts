@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { signStripe, startFakeStripe, type FakeStripe } from '../test/fakes/index.js';
-import { loadRequests, ratio, startServer, throwawayDatabase, type LoadRequest } from './lib.js';
+import { loadRequests, ratio, startServer, throwawayDatabase, withCpuPerRequest, type LoadRequest } from './lib.js';
 
 /**
  * Issue 8's webhook figure: verified Stripe events applied exactly once, on real PostgreSQL.
@@ -41,18 +41,16 @@ async function subscribers(graphqlUrl: string, stripe: FakeStripe) {
 /** The i-th delivery: a new event, or (every REDELIVERY_EVERY-th) one sent a few requests before. */
 function eventStream(stripe: FakeStripe, subs: Awaited<ReturnType<typeof subscribers>>) {
   const createdBase = Math.floor(Date.now() / 1000) - 86_400;
-  const bodies: string[] = [];
+  const recent: { body: string; eventId: string }[] = [];
   return (i: number): LoadRequest & { eventId: string } => {
-    let body: string;
-    if (i % REDELIVERY_EVERY === REDELIVERY_EVERY - 1 && bodies.length > 3) {
-      body = bodies[bodies.length - 3]!;
-    } else {
-      const sub = subs[i % subs.length]!;
-      body = JSON.stringify(stripe.event('customer.subscription.updated', sub.subscription, { created: createdBase + i }));
-      bodies.push(body);
-      if (bodies.length > 100) bodies.shift();
+    let event = recent[recent.length - 3];
+    if (i % REDELIVERY_EVERY !== REDELIVERY_EVERY - 1 || !event) {
+      const payload = stripe.event('customer.subscription.updated', subs[i % subs.length]!.subscription, { created: createdBase + i });
+      event = { body: JSON.stringify(payload), eventId: payload.id };
+      recent.push(event);
+      if (recent.length > 100) recent.shift();
     }
-    return { body, eventId: JSON.parse(body).id as string, headers: { 'stripe-signature': signStripe(body, WEBHOOK_SECRET) } };
+    return { ...event, headers: { 'stripe-signature': signStripe(event.body, WEBHOOK_SECRET) } };
   };
 }
 
@@ -82,19 +80,19 @@ export async function benchWebhooks(opts: { databaseUrl: string; durationSec: nu
     // What the server answered, per event id: the ledger must hold each answered event once.
     const answered = new Map<string, string[]>();
     const stream = eventStream(stripe, subs);
-    const cpuBefore = await server.cpuMs();
-    const measured = await loadRequests({
-      url: webhookUrl(server.info),
-      request: stream,
-      connections: CONNECTIONS,
-      durationSec: opts.durationSec,
-      onResponse: (status, body, request) => {
-        const eventId = (request as LoadRequest & { eventId: string }).eventId;
-        const outcome = status === 200 ? ((JSON.parse(body) as { outcome?: string }).outcome ?? '?') : `HTTP ${status}`;
-        answered.set(eventId, [...(answered.get(eventId) ?? []), outcome]);
-      },
-    });
-    const cpuMs = (await server.cpuMs()) - cpuBefore;
+    const measured = await withCpuPerRequest(server, opts.durationSec, () =>
+      loadRequests({
+        url: webhookUrl(server.info),
+        request: stream,
+        connections: CONNECTIONS,
+        durationSec: opts.durationSec,
+        onResponse: (status, body, request) => {
+          const eventId = (request as LoadRequest & { eventId: string }).eventId;
+          const outcome = status === 200 ? ((JSON.parse(body) as { outcome?: string }).outcome ?? '?') : `HTTP ${status}`;
+          answered.set(eventId, [...(answered.get(eventId) ?? []), outcome]);
+        },
+      }),
+    );
 
     // Events still in flight when the load stopped may commit while we count: one statement reads
     // the ledger and the audit trail from one snapshot (an event's ledger row and audit row commit together).
@@ -105,8 +103,7 @@ export async function benchWebhooks(opts: { databaseUrl: string; durationSec: nu
       [[...answered.keys()]],
     );
     const ledger = counts[0]!.ledger ?? [];
-    const audit = [{ n: counts[0]!.audit }];
-    const answeredInLedger = [{ n: counts[0]!.answered_in_ledger }];
+    const { audit, answered_in_ledger: answeredInLedger } = counts[0]!;
     const ledgerBy = Object.fromEntries(ledger.map((row) => [row.outcome, row.n]));
     const answers = [...answered.values()];
     const ledgerRows = ledger.reduce((n, row) => n + row.n, 0);
@@ -116,14 +113,14 @@ export async function benchWebhooks(opts: { databaseUrl: string; durationSec: nu
       duplicateAnswers: answers.reduce((n, outcomes) => n + outcomes.filter((o) => o === 'DUPLICATE').length, 0),
       eventsAnsweredAppliedTwice: answers.filter((outcomes) => outcomes.filter((o) => o === 'APPLIED').length > 1).length,
       ledgerRows,
-      ledgerRowsOfAnsweredEvents: answeredInLedger[0]!.n,
+      ledgerRowsOfAnsweredEvents: answeredInLedger,
       ledgerByOutcome: ledgerBy,
-      auditRows: audit[0]!.n,
+      auditRows: audit,
       // Every answered event in the ledger once (the unique index), none applied twice, one audit row per applied event.
       held:
-        answeredInLedger[0]!.n === answered.size &&
+        answeredInLedger === answered.size &&
         answers.every((outcomes) => outcomes.filter((o) => o === 'APPLIED').length <= 1) &&
-        audit[0]!.n === (ledgerBy.APPLIED ?? 0) &&
+        audit === (ledgerBy.APPLIED ?? 0) &&
         ledgerRows - answered.size <= CONNECTIONS,
     };
     const appliedPerSec = Math.round(((ledgerBy.APPLIED ?? 0) + (ledgerBy.STALE ?? 0)) / opts.durationSec);
@@ -136,7 +133,6 @@ export async function benchWebhooks(opts: { databaseUrl: string; durationSec: nu
       stellar: {
         ...measured,
         newEventsRecordedPerSec: appliedPerSec,
-        cpuUsPerRequest: Math.round((cpuMs * 1000) / (measured.requestsPerSec * opts.durationSec)),
         ratioToBaseline: ratio(measured.requestsPerSec, baseline.requestsPerSec),
       },
       exactlyOnce,
