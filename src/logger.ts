@@ -43,17 +43,17 @@ function isDatabaseError(err: Error): err is Error & Record<string, unknown> {
   return err instanceof DriverException || (typeof (err as { routine?: unknown }).routine === 'string' && 'severity' in err);
 }
 
-/**
- * How every `err` is logged. Database errors are reduced to PostgreSQL's own message, its code,
- * table and constraint: the driver's message starts with the whole statement and its bound values
- * (memory contents, emails), and `detail` repeats row values, so neither may reach the logs.
- */
 /** An error's message as it may be stored or shown (a database error without its statement and values). */
 export function safeErrorMessage(err: unknown): string {
   const serialized = serializeError(err);
   return typeof serialized === 'object' && serialized !== null && 'message' in serialized ? String(serialized.message) : String(err);
 }
 
+/**
+ * How every `err` is logged. Database errors are reduced to PostgreSQL's own message, its code,
+ * table and constraint: the driver's message starts with the whole statement and its bound values
+ * (memory contents, emails), and `detail` repeats row values, so neither may reach the logs.
+ */
 export function serializeError(err: unknown): unknown {
   if (!(err instanceof Error)) return err;
   if (!isDatabaseError(err)) return pino.stdSerializers.err(err);

@@ -22,6 +22,12 @@ export function periodOf(date = new Date()): string {
 
 const empty = (): UsageCounts => ({ requests: 0, stores: 0, recalls: 0 });
 
+function addCounts(into: UsageCounts, counts: Partial<UsageCounts>): void {
+  into.requests += counts.requests ?? 0;
+  into.stores += counts.stores ?? 0;
+  into.recalls += counts.recalls ?? 0;
+}
+
 export class UsageMeter {
   /** period → user → counts not yet written. */
   private pending = new Map<string, Map<string, UsageCounts>>();
@@ -37,21 +43,13 @@ export class UsageMeter {
     if (!users) this.pending.set(period, (users = new Map()));
     let entry = users.get(userId);
     if (!entry) users.set(userId, (entry = empty()));
-    entry.requests += counts.requests ?? 0;
-    entry.stores += counts.stores ?? 0;
-    entry.recalls += counts.recalls ?? 0;
+    addCounts(entry, counts);
   }
 
   /** Counts recorded on this instance and not yet flushed, for a fresher `usage` answer. */
   unflushed(userId: string, period = periodOf()): UsageCounts {
     const total = empty();
-    for (const batch of [this.pending, this.writing]) {
-      const counts = batch?.get(period)?.get(userId);
-      if (!counts) continue;
-      total.requests += counts.requests;
-      total.stores += counts.stores;
-      total.recalls += counts.recalls;
-    }
+    for (const batch of [this.pending, this.writing]) addCounts(total, batch?.get(period)?.get(userId) ?? {});
     return total;
   }
 
