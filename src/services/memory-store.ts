@@ -82,7 +82,7 @@ function normalize(input: StoreMemoryInput, dim: number, field: (name: string) =
   return {
     agent: valid.agentName(input.agent ?? valid.DEFAULT_AGENT, field('agent')),
     content: valid.content(input.content, field('content')),
-    importance: valid.unitInterval(input.importance ?? 0.5, field('importance')),
+    importance: valid.unitInterval(input.importance ?? valid.DEFAULT_IMPORTANCE, field('importance')),
     tags: valid.tags(input.tags, field('tags')),
     metadata: valid.metadata(input.metadata, field('metadata')),
     embedding: valid.embedding(input.embedding, dim, field('embedding')),

@@ -15,6 +15,7 @@ import type { Warn } from './warnings.js';
 
 export const MAX_RECALL_HITS = 50;
 export const MAX_QUERY_CHARS = 1_000;
+export const DEFAULT_RECALL_HITS = 10;
 
 export interface RecallInput {
   query: string;
@@ -56,7 +57,7 @@ export interface RecallDeps {
 export async function recallMemories(deps: RecallDeps, input: RecallInput): Promise<RecallHit[]> {
   const query = input.query.trim();
   if (query.length === 0 || query.length > MAX_QUERY_CHARS) throw badInput('query', `A query is 1 to ${MAX_QUERY_CHARS} characters`);
-  const limit = input.limit ?? 10;
+  const limit = input.limit ?? DEFAULT_RECALL_HITS;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RECALL_HITS) throw badInput('limit', `limit must be between 1 and ${MAX_RECALL_HITS}`);
   const request: Omit<RecallRequest, 'embedding'> = {
     userId: deps.userId,
