@@ -251,10 +251,11 @@ function distinctRounds(items: readonly NewMemory[]): number[][] {
 }
 
 /** Indexes of `items` in lock order: by agent, then content, so two writers never wait on each other in a circle. */
-const lockOrder = (items: NewMemory[]) => items.map((_, i) => i).sort((a, b) => compareStoreOrder(items[a]!, items[b]!));
+const lockOrder = (items: NewMemory[]) =>
+  items.map((_, i) => i).sort((a, b) => compareText(items[a]!.agent, items[b]!.agent) || compareText(items[a]!.content, items[b]!.content));
 
-const compareStoreOrder = (a: NewMemory, b: NewMemory) =>
-  a.agent === b.agent ? (a.content < b.content ? -1 : a.content > b.content ? 1 : 0) : a.agent < b.agent ? -1 : 1;
+/** Code-unit order, the same on every instance (no locale). */
+export const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * A store with nothing in flight for its user is a single statement, atomic on its own: no
@@ -358,7 +359,7 @@ function requestHash(item: NewMemory): string {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => compareText(a, b));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
