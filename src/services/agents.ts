@@ -4,7 +4,7 @@ import { Agent } from '../entities/Agent.js';
 import { QuotaResource } from '../entities/enums.js';
 import { badInput, notFound } from '../errors.js';
 import { agentName, DEFAULT_AGENT } from './memory-input.js';
-import { NOT_EXPIRED } from './memory-rows.js';
+import { NOT_EXPIRED, placeholders } from './memory-rows.js';
 import { addQuotaUsed, releaseQuota, reserveQuota, type QuotaCheck } from './quota.js';
 
 /**
@@ -84,7 +84,7 @@ export async function deleteAgent(em: EntityManager, userId: string, rawName: st
 export async function countMemoriesByAgent(em: EntityManager, userId: string, agentIds: readonly string[]): Promise<number[]> {
   const rows = await em.execute<{ agent_id: string; count: number }[]>(
     `select m.agent_id, count(*)::int as count from memories m
-     where m.user_id = ? and m.agent_id in (${agentIds.map(() => '?').join(', ')}) and ${NOT_EXPIRED}
+     where m.user_id = ? and m.agent_id in (${placeholders(agentIds)}) and ${NOT_EXPIRED}
      group by m.agent_id`,
     [userId, ...agentIds],
   );

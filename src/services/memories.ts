@@ -4,7 +4,7 @@ import { badInput, notFound } from '../errors.js';
 import { assertUuid, isUuid } from './api-keys.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from './cursors.js';
 import { agentName } from './memory-input.js';
-import { MEMORY_COLUMNS, NOT_EXPIRED, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
+import { MEMORY_COLUMNS, NOT_EXPIRED, scopeSql, toMemoryView, type MemoryRow, type MemoryScope, type MemoryView } from './memory-rows.js';
 import { releaseQuota } from './quota.js';
 
 /**
@@ -23,12 +23,6 @@ export async function getMemory(em: EntityManager, userId: string, id: string): 
     [id, userId],
   );
   return row ? toMemoryView(row, row.agent) : null;
-}
-
-/** Which memories a listing covers: the user's, optionally one agent's. */
-export interface MemoryScope {
-  userId: string;
-  agent: string | null;
 }
 
 export interface MemoryPage {
@@ -64,14 +58,6 @@ export async function countMemories(em: EntityManager, scope: MemoryScope): Prom
   const where = scopeSql(scope);
   const [row] = await em.execute<{ count: number }[]>(`select count(*)::int as count from memories m where ${where.sql}`, where.params);
   return row!.count;
-}
-
-function scopeSql({ userId, agent }: MemoryScope): { sql: string; params: unknown[] } {
-  if (agent === null) return { sql: `m.user_id = ? and ${NOT_EXPIRED}`, params: [userId] };
-  return {
-    sql: `m.user_id = ? and m.agent_id = (select id from agents where user_id = ? and name = ?) and ${NOT_EXPIRED}`,
-    params: [userId, userId, agent],
-  };
 }
 
 const encodeCursor = (row: MemoryRow) => encodeKeysetCursor(row.created_at, row.id);

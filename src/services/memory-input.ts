@@ -7,6 +7,7 @@ import { badInput } from '../errors.js';
 
 export const AGENT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 export const DEFAULT_AGENT = 'default';
+export const DEFAULT_IMPORTANCE = 0.5;
 export const MAX_CONTENT_CHARS = 10_000;
 export const MAX_TAGS = 20;
 export const MAX_TAG_CHARS = 64;

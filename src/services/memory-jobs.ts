@@ -4,7 +4,7 @@ import { QuotaResource } from '../entities/enums.js';
 import { EmbeddingsUnavailable, EMBEDDINGS_BATCH, type SemanticSearch } from './embeddings.js';
 import { vectorLiteral } from './memory-input.js';
 import { NOT_EXPIRED } from './memory-rows.js';
-import { IDEMPOTENCY_WINDOW } from './memory-store.js';
+import { compareText, IDEMPOTENCY_WINDOW } from './memory-store.js';
 import { releaseQuota } from './quota.js';
 
 /** Scheduled upkeep of memories. Safe to run on every instance at once. */
@@ -28,7 +28,7 @@ export async function sweepExpiredMemories(em: EntityManager): Promise<number> {
       const perUser = new Map<string, number>();
       for (const { user_id } of gone) perUser.set(user_id, (perUser.get(user_id) ?? 0) + 1);
       // Counters in user order: two instances sweeping at once lock them in the same order.
-      for (const [userId, count] of [...perUser].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      for (const [userId, count] of [...perUser].sort(([a], [b]) => compareText(a, b))) {
         await releaseQuota(tx, userId, QuotaResource.MEMORIES, count);
       }
       return gone.length;

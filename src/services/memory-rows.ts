@@ -69,5 +69,20 @@ export function toMemoryView(row: MemoryRow, agent: string): MemoryView {
 
 const timestamp = (value: string | Date) => (value instanceof Date ? value : new Date(value));
 
+/** Which memories a listing or a recall covers: the user's live ones, optionally one agent's. */
+export interface MemoryScope {
+  userId: string;
+  agent: string | null;
+}
+
+/** The scope as a predicate on `m`. */
+export function scopeSql({ userId, agent }: MemoryScope): { sql: string; params: unknown[] } {
+  if (agent === null) return { sql: `m.user_id = ? and ${NOT_EXPIRED}`, params: [userId] };
+  return {
+    sql: `m.user_id = ? and m.agent_id = (select id from agents where user_id = ? and name = ?) and ${NOT_EXPIRED}`,
+    params: [userId, userId, agent],
+  };
+}
+
 /** `?, ?, ?` for a list bound one value per placeholder (knex would expand an array bound as one). */
 export const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(', ');

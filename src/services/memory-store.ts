@@ -82,7 +82,7 @@ function normalize(input: StoreMemoryInput, dim: number, field: (name: string) =
   return {
     agent: valid.agentName(input.agent ?? valid.DEFAULT_AGENT, field('agent')),
     content: valid.content(input.content, field('content')),
-    importance: valid.unitInterval(input.importance ?? 0.5, field('importance')),
+    importance: valid.unitInterval(input.importance ?? valid.DEFAULT_IMPORTANCE, field('importance')),
     tags: valid.tags(input.tags, field('tags')),
     metadata: valid.metadata(input.metadata, field('metadata')),
     embedding: valid.embedding(input.embedding, dim, field('embedding')),
@@ -112,9 +112,8 @@ async function store(deps: StoreDeps, items: NewMemory[]): Promise<StoredMemory[
   let stored: StoredMemory[];
   try {
     const single = items.length === 1 && !items[0]!.idempotency;
-    stored =
-      (single && (await deps.combiner.store(deps, items[0]!, vectors[0] ?? null))) ||
-      (await deps.em.transactional((tx) => storeInTransaction(tx, deps, items, vectors)));
+    const combined = single ? await deps.combiner.store(deps, items[0]!, vectors[0] ?? null) : null;
+    stored = combined ? [combined] : await deps.em.transactional((tx) => storeInTransaction(tx, deps, items, vectors));
   } catch (err) {
     if (isQuotaRefusal(err)) throw await quotaRefusal(deps.em, deps.userId, QuotaResource.MEMORIES, deps.quota);
     throw err;
@@ -126,11 +125,14 @@ async function store(deps: StoreDeps, items: NewMemory[]): Promise<StoredMemory[
 /** A combined write holds at most this many stores (one statement each, one commit for all). */
 const MAX_COMBINED = 64;
 
+/** A combined store's answer: the memory, null when it needs the full path, or the error. */
+type Outcome = { stored: StoredMemory | null } | { error: unknown };
+
 interface QueuedStore {
   deps: StoreDeps;
   item: NewMemory;
   vector: number[] | null;
-  settle(result: { stored: StoredMemory[] | null } | { error: unknown }): void;
+  settle(outcome: Outcome): void;
 }
 
 /**
@@ -148,7 +150,7 @@ export class StoreCombiner {
   constructor(private readonly forkEm: () => EntityManager) {}
 
   /** The stored memory, or null when the store needs the full path (a new agent, an expired copy). */
-  store(deps: StoreDeps, item: NewMemory, vector: number[] | null): Promise<StoredMemory[] | null> {
+  store(deps: StoreDeps, item: NewMemory, vector: number[] | null): Promise<StoredMemory | null> {
     return new Promise((resolve, reject) => {
       const queued: QueuedStore = { deps, item, vector, settle: (r) => ('error' in r ? reject(r.error) : resolve(r.stored)) };
       const queue = this.queues.get(deps.userId);
@@ -162,50 +164,39 @@ export class StoreCombiner {
     for (;;) {
       const batch = this.queues.get(userId)!.splice(0, MAX_COMBINED);
       if (batch.length === 0) return void this.queues.delete(userId);
-      if (batch.length === 1) {
-        const [only] = batch;
-        await storeAlone(only!.deps, only!.item, only!.vector).then(
-          (stored) => only!.settle({ stored }),
-          (error: unknown) => only!.settle({ error }),
-        );
-      } else {
-        await this.writeTogether(batch);
-      }
+      const outcomes = await (batch.length === 1 ? storeAlone(batch[0]!) : this.writeTogether(batch)).catch((error: unknown) =>
+        batch.map((): Outcome => ({ error })),
+      );
+      batch.forEach((queued, i) => queued.settle(outcomes[i]!));
     }
   }
 
-  private async writeTogether(batch: QueuedStore[]): Promise<void> {
+  private async writeTogether(batch: QueuedStore[]): Promise<Outcome[]> {
     const em = this.forkEm();
     const { userId, quota } = batch[0]!.deps;
     const limit = limitFor(quota.entitlement.limits, QuotaResource.MEMORIES);
-    let outcome: { rows: StoredRow[]; refused: Set<string> };
-    try {
-      outcome = await em.transactional(async (tx) => {
-        const rows: StoredRow[] = new Array(batch.length);
-        // One statement per round; a round holds each (agent, content) once, so a repeat within
-        // the batch lands in a later round and deduplicates onto the first, as it would in turn.
-        for (const round of distinctRounds(batch.map((queued) => queued.item))) {
-          const stored = await storeRows(tx, batch[0]!.deps, round.map((i) => batch[i]!), { countQuota: false });
-          round.forEach((i, k) => (rows[i] = stored[k]));
-        }
-        // Over the cap, the newest arrivals are the ones refused, as if each had been stored in turn.
-        const inserted = rows.filter((row) => row?.inserted).map((row) => row!.id);
-        if (inserted.length === 0) return { rows, refused: new Set<string>() };
-        const room = limit === null ? inserted.length : Math.max(0, limit - (await lockQuotaRow(tx, userId, QuotaResource.MEMORIES)));
-        const refused = new Set(inserted.slice(room));
-        if (refused.size > 0) await tx.execute(`delete from memories where id in (${placeholders([...refused])})`, [...refused]);
-        if (inserted.length > refused.size) await addQuotaUsed(tx, userId, QuotaResource.MEMORIES, inserted.length - refused.size);
-        return { rows, refused };
-      });
-    } catch (error) {
-      for (const queued of batch) queued.settle({ error });
-      return;
-    }
-    batch.forEach((queued, i) => {
+    const outcome = await em.transactional(async (tx) => {
+      const rows: StoredRow[] = new Array(batch.length);
+      // One statement per round; a round holds each (agent, content) once, so a repeat within
+      // the batch lands in a later round and deduplicates onto the first, as it would in turn.
+      for (const round of distinctRounds(batch.map((queued) => queued.item))) {
+        const stored = await storeRows(tx, batch[0]!.deps, round.map((i) => batch[i]!), { countQuota: false });
+        round.forEach((i, k) => (rows[i] = stored[k]));
+      }
+      // Over the cap, the newest arrivals are the ones refused, as if each had been stored in turn.
+      const inserted = rows.filter((row) => row?.inserted).map((row) => row!.id);
+      if (inserted.length === 0) return { rows, refused: new Set<string>() };
+      const room = limit === null ? inserted.length : Math.max(0, limit - (await lockQuotaRow(tx, userId, QuotaResource.MEMORIES)));
+      const refused = new Set(inserted.slice(room));
+      if (refused.size > 0) await tx.execute(`delete from memories where id in (${placeholders([...refused])})`, [...refused]);
+      if (inserted.length > refused.size) await addQuotaUsed(tx, userId, QuotaResource.MEMORIES, inserted.length - refused.size);
+      return { rows, refused };
+    });
+    return batch.map((queued, i) => {
       const row = outcome.rows[i];
       // A store refused here, or one that deduplicated onto a refused store, stored nothing.
-      if (row && outcome.refused.has(row.id)) queued.settle({ error: Object.assign(new Error('quota exceeded: MEMORIES'), { code: QUOTA_REFUSED_SQLSTATE }) });
-      else queued.settle({ stored: row ? [{ memory: toMemoryView(row, queued.item.agent), deduped: !row.inserted }] : null });
+      if (row && outcome.refused.has(row.id)) return { error: Object.assign(new Error('quota exceeded: MEMORIES'), { code: QUOTA_REFUSED_SQLSTATE }) };
+      return { stored: row ? storedMemory(row, queued.item.agent) : null };
     });
   }
 }
@@ -234,7 +225,7 @@ async function storeInTransaction(tx: EntityManager, deps: StoreDeps, items: New
     if (!row) throw new Error('store: the agent and content were prepared, yet no row was stored');
     if (row.inserted) inserted++;
     if (key) await recordIdempotentResult(tx, userId, key.key, row.id, !row.inserted);
-    results[i] = { memory: toMemoryView(row, item.agent), deduped: !row.inserted };
+    results[i] = storedMemory(row, item.agent);
   }
   // The MEMORIES counter last (the lock order above): all the new memories fit, or none is stored.
   const net = inserted - expiredCopies;
@@ -260,18 +251,19 @@ function distinctRounds(items: readonly NewMemory[]): number[][] {
 }
 
 /** Indexes of `items` in lock order: by agent, then content, so two writers never wait on each other in a circle. */
-const lockOrder = (items: NewMemory[]) => items.map((_, i) => i).sort((a, b) => compareStoreOrder(items[a]!, items[b]!));
+const lockOrder = (items: NewMemory[]) =>
+  items.map((_, i) => i).sort((a, b) => compareText(items[a]!.agent, items[b]!.agent) || compareText(items[a]!.content, items[b]!.content));
 
-const compareStoreOrder = (a: NewMemory, b: NewMemory) =>
-  a.agent === b.agent ? (a.content < b.content ? -1 : a.content > b.content ? 1 : 0) : a.agent < b.agent ? -1 : 1;
+/** Code-unit order, the same on every instance (no locale). */
+export const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * A store with nothing in flight for its user is a single statement, atomic on its own: no
- * transaction round trips. Null when it needs the full path (a new agent, an expired copy).
+ * transaction round trips. Stored null when it needs the full path (a new agent, an expired copy).
  */
-async function storeAlone(deps: StoreDeps, item: NewMemory, vector: number[] | null): Promise<StoredMemory[] | null> {
+async function storeAlone({ deps, item, vector }: QueuedStore): Promise<Outcome[]> {
   const [row] = await storeRows(deps.em, deps, [{ item, vector }]);
-  return row ? [{ memory: toMemoryView(row, item.agent), deduped: !row.inserted }] : null;
+  return [{ stored: row ? storedMemory(row, item.agent) : null }];
 }
 
 /** The later expiry of the existing memory and the new store; no expiry beats any date. */
@@ -284,6 +276,8 @@ interface PendingStore {
 
 /** A memory as stored: its row, and whether this store inserted it (false: deduplicated onto it). */
 type StoredRow = (MemoryRow & { inserted: boolean }) | undefined;
+
+const storedMemory = (row: NonNullable<StoredRow>, agent: string): StoredMemory => ({ memory: toMemoryView(row, agent), deduped: !row.inserted });
 
 /**
  * One statement for any number of stores with distinct (agent, content): finds each agent, inserts
@@ -365,7 +359,7 @@ function requestHash(item: NewMemory): string {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => compareText(a, b));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);

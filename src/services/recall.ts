@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../errors.js';
 import type { SemanticSearch } from './embeddings.js';
 import * as valid from './memory-input.js';
-import { MEMORY_COLUMNS, NOT_EXPIRED, placeholders, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
+import { MEMORY_COLUMNS, placeholders, scopeSql, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
 import { orbitSql, RELEVANCE_WEIGHTS, SCORE_WEIGHTS, SEMANTIC_SIMILARITY_FLOOR } from './scoring.js';
 import type { UsageMeter } from './usage.js';
 import type { Warn } from './warnings.js';
@@ -15,6 +15,7 @@ import type { Warn } from './warnings.js';
 
 export const MAX_RECALL_HITS = 50;
 export const MAX_QUERY_CHARS = 1_000;
+export const DEFAULT_RECALL_HITS = 10;
 
 export interface RecallInput {
   query: string;
@@ -56,7 +57,7 @@ export interface RecallDeps {
 export async function recallMemories(deps: RecallDeps, input: RecallInput): Promise<RecallHit[]> {
   const query = input.query.trim();
   if (query.length === 0 || query.length > MAX_QUERY_CHARS) throw badInput('query', `A query is 1 to ${MAX_QUERY_CHARS} characters`);
-  const limit = input.limit ?? 10;
+  const limit = input.limit ?? DEFAULT_RECALL_HITS;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RECALL_HITS) throw badInput('limit', `limit must be between 1 and ${MAX_RECALL_HITS}`);
   const request: Omit<RecallRequest, 'embedding'> = {
     userId: deps.userId,
@@ -92,14 +93,11 @@ const VECTOR_SCAN_SETTINGS = `select set_config('hnsw.iterative_scan', 'relaxed_
 /** Nearest neighbours considered per recall; as many as a recall can return. */
 const SEMANTIC_CANDIDATES = MAX_RECALL_HITS;
 
-/** The hard filters, as a predicate on `m`. */
+/** The hard filters, as a predicate on `m`: the listings' scope, then the recall's own filters. */
 function filterSql(r: RecallRequest): { sql: string; params: unknown[] } {
-  const clauses = ['m.user_id = ?', NOT_EXPIRED];
-  const params: unknown[] = [r.userId];
-  if (r.agent !== null) {
-    clauses.push('m.agent_id = (select a.id from agents a where a.user_id = ? and a.name = ?)');
-    params.push(r.userId, r.agent);
-  }
+  const scope = scopeSql(r);
+  const clauses = [scope.sql];
+  const params = [...scope.params];
   if (r.tags.length > 0) {
     clauses.push(`m.tags @> array[${placeholders(r.tags)}]::text[]`);
     params.push(...r.tags);

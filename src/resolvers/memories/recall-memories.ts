@@ -1,6 +1,6 @@
 import { Arg, Ctx, Directive, Field, Float, InputType, Int, Mutation, Resolver } from 'type-graphql';
 import type { GraphQLContext } from '../../graphql/context.js';
-import { recallMemories } from '../../services/recall.js';
+import { DEFAULT_RECALL_HITS, recallMemories } from '../../services/recall.js';
 import { JSONObjectScalar } from '../../schema/scalars.js';
 import { RecallHitType } from '../../schema/types/memory.js';
 import { memoryDeps } from './deps.js';
@@ -13,7 +13,7 @@ export class RecallInput {
   @Field(() => String, { nullable: true })
   agent?: string | null;
 
-  @Field(() => Int, { defaultValue: 10 })
+  @Field(() => Int, { defaultValue: DEFAULT_RECALL_HITS })
   limit!: number;
 
   @Field(() => [String], { nullable: true, description: 'Every tag must be on the memory.' })

@@ -1,5 +1,6 @@
 import { Arg, Ctx, Directive, Field, Float, InputType, Mutation, Resolver } from 'type-graphql';
 import type { GraphQLContext } from '../../graphql/context.js';
+import { DEFAULT_AGENT, DEFAULT_IMPORTANCE } from '../../services/memory-input.js';
 import { storeMemory } from '../../services/memory-store.js';
 import { DateTimeScalar, JSONObjectScalar } from '../../schema/scalars.js';
 import { StoreMemoryPayloadType } from '../../schema/types/memory.js';
@@ -7,13 +8,13 @@ import { storeDeps } from './deps.js';
 
 @InputType('StoreMemoryInput')
 export class StoreMemoryInput {
-  @Field(() => String, { defaultValue: 'default' })
+  @Field(() => String, { defaultValue: DEFAULT_AGENT })
   agent!: string;
 
   @Field(() => String)
   content!: string;
 
-  @Field(() => Float, { defaultValue: 0.5 })
+  @Field(() => Float, { defaultValue: DEFAULT_IMPORTANCE })
   importance!: number;
 
   @Field(() => [String], { nullable: true })
