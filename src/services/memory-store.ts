@@ -27,10 +27,12 @@ import type { Warn } from './warnings.js';
  * AGENTS quota), the insert or deduplication, the idempotency record and the MEMORIES quota commit
  * together or not at all, so the counters always equal the rows and a batch is all or nothing.
  *
- * Lock order, the same in every path that writes memories or their counters (forget, deleteAgent
- * and the sweep included), so that concurrent writers wait for each other but never deadlock:
- * the AGENTS counter, then memory rows in (agent, content) order, then the MEMORIES counter, once,
- * at the end of the transaction.
+ * Lock order, so that concurrent writers wait for each other instead of in a circle: memory rows
+ * in (agent, content) code-point order (`compareText` here, `collate "C"` in SQL), the MEMORIES
+ * counter once, at the end of the transaction. One exception is left: a batch that creates an agent
+ * takes the AGENTS counter when it reaches that item, after the rows of the items before it
+ * (deleteAgent takes AGENTS after its rows too); PostgreSQL would detect such a cycle and fail one
+ * of the two requests.
  */
 
 export const MAX_STORE_BATCH = 100;
@@ -254,8 +256,21 @@ function distinctRounds(items: readonly NewMemory[]): number[][] {
 const lockOrder = (items: NewMemory[]) =>
   items.map((_, i) => i).sort((a, b) => compareText(items[a]!.agent, items[b]!.agent) || compareText(items[a]!.content, items[b]!.content));
 
-/** Code-unit order, the same on every instance (no locale). */
-export const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/**
+ * Code-point order: the order of PostgreSQL's "C" collation on UTF-8, which the SQL that takes row
+ * locks in bulk orders by, so JavaScript and SQL lock in one order whatever the database's locale.
+ * (Plain `<` compares UTF-16 code units, which puts characters beyond U+FFFF before U+E000–U+FFFF.)
+ */
+export function compareText(a: string, b: string): number {
+  const shorter = Math.min(a.length, b.length);
+  for (let i = 0; i < shorter; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x - y;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
+}
 
 /**
  * A store with nothing in flight for its user is a single statement, atomic on its own: no
@@ -307,7 +322,7 @@ async function storeRows(em: EntityManager, deps: StoreDeps, stores: readonly Pe
       insert into memories as m (id, user_id, agent_id, content, importance, tags, metadata, expires_at${withVector ? ', embedding' : ''})
       select input.id, ?, agent.id, input.content, input.importance, input.tags, input.metadata, input.expires_at${withVector ? ', input.embedding' : ''}
       from input join agent on agent.name = input.agent
-      order by input.agent, input.content
+      order by input.agent collate "C", input.content collate "C"
       on conflict (agent_id, md5(content)) do update set
         importance = greatest(m.importance, excluded.importance),
         expires_at = ${LATER_EXPIRY},
