@@ -116,10 +116,6 @@ export async function findSubscription(em: EntityManager, id: string): Promise<S
   return row ? toSubscriptionRecord(row) : null;
 }
 
-export async function effectiveTier(em: EntityManager, userId: string): Promise<Tier> {
-  return resolveEntitlement(await loadEntitlementSources(em, userId)).tier;
-}
-
 /** What a subscription's row entitles (an EXPIRED one: nothing). */
 const subscriptionSource = (s: SubscriptionRecord): EntitlementSource => ({
   id: s.id,
