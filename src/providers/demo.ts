@@ -16,7 +16,7 @@ import {
 import { headerValue, hmacSha256, ignored, parseJsonBody, signaturesEqual } from './webhook.js';
 
 /** The header of a demo event's signature: hex HMAC-SHA256 of the raw body. */
-export const DEMO_SIGNATURE_HEADER = 'x-demo-signature';
+const DEMO_SIGNATURE_HEADER = 'x-demo-signature';
 
 /** What the demo checkout page pays for; the page's server builds it from the stored checkout. */
 export interface DemoPayment {
