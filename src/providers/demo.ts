@@ -87,6 +87,7 @@ export class DemoProvider implements PaymentProvider {
     const tier = asString(pick(data, 'tier')) as Tier | null;
     const stateAt = asDate(pick(verified.payload, 'created'));
     if (!checkoutId || !tier || !stateAt) throw new WebhookRejected(400, 'incomplete demo event');
+    const money = { amount: Number(pick(data, 'amount')), currency: asString(pick(data, 'currency')) };
     return {
       kind: 'change',
       type: BillingEventType.SUBSCRIPTION_CREATED,
@@ -97,12 +98,10 @@ export class DemoProvider implements PaymentProvider {
         status: SubscriptionStatus.ACTIVE,
         currentPeriodEnd: asDate(pick(data, 'currentPeriodEnd')),
         cancelAtPeriodEnd: false,
-        amount: Number(pick(data, 'amount')),
-        currency: asString(pick(data, 'currency')),
+        ...money,
         stateAt,
       },
-      amount: Number(pick(data, 'amount')),
-      currency: asString(pick(data, 'currency')),
+      ...money,
       checkoutReference: checkoutId,
     };
   }
