@@ -16,7 +16,7 @@ import {
 import { headerValue, hmacSha256, ignored, parseJsonBody, signaturesEqual } from './webhook.js';
 
 /** The header of a demo event's signature: hex HMAC-SHA256 of the raw body. */
-export const DEMO_SIGNATURE_HEADER = 'x-demo-signature';
+const DEMO_SIGNATURE_HEADER = 'x-demo-signature';
 
 /** What the demo checkout page pays for; the page's server builds it from the stored checkout. */
 export interface DemoPayment {
@@ -87,6 +87,7 @@ export class DemoProvider implements PaymentProvider {
     const tier = asString(pick(data, 'tier')) as Tier | null;
     const stateAt = asDate(pick(verified.payload, 'created'));
     if (!checkoutId || !tier || !stateAt) throw new WebhookRejected(400, 'incomplete demo event');
+    const money = { amount: Number(pick(data, 'amount')), currency: asString(pick(data, 'currency')) };
     return {
       kind: 'change',
       type: BillingEventType.SUBSCRIPTION_CREATED,
@@ -97,12 +98,10 @@ export class DemoProvider implements PaymentProvider {
         status: SubscriptionStatus.ACTIVE,
         currentPeriodEnd: asDate(pick(data, 'currentPeriodEnd')),
         cancelAtPeriodEnd: false,
-        amount: Number(pick(data, 'amount')),
-        currency: asString(pick(data, 'currency')),
+        ...money,
         stateAt,
       },
-      amount: Number(pick(data, 'amount')),
-      currency: asString(pick(data, 'currency')),
+      ...money,
       checkoutReference: checkoutId,
     };
   }

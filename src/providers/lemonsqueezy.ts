@@ -172,9 +172,8 @@ export class LemonSqueezyProvider implements PaymentProvider {
       case 'subscription_payment_failed':
         return { kind: 'change', type: BillingEventType.PAYMENT_FAILED, state: { ...base, status: SubscriptionStatus.PAST_DUE }, ...money };
       case 'subscription_payment_refunded': {
-        const total = Number(pick(attributes, 'total'));
-        const refunded = Number(pick(attributes, 'refunded_amount'));
-        if (!(refunded >= total && total > 0)) return ignored('partial refund: the subscription continues');
+        const refunded = fullRefund(attributes);
+        if (refunded === null) return ignored('partial refund: the subscription continues');
         return {
           kind: 'change',
           type: BillingEventType.REFUNDED,
@@ -195,9 +194,8 @@ export class LemonSqueezyProvider implements PaymentProvider {
    * period (the subscription has not renewed since: every plan is monthly).
    */
   private async normalizeOrderRefund(order: unknown, attributes: unknown): Promise<NormalizedWebhook> {
-    const total = Number(pick(attributes, 'total'));
-    const refunded = Number(pick(attributes, 'refunded_amount'));
-    if (!(refunded >= total && total > 0)) return ignored('partial refund: the subscription continues');
+    const refunded = fullRefund(attributes);
+    if (refunded === null) return ignored('partial refund: the subscription continues');
     const orderId = asString(pick(order, 'id'));
     const stateAt = asDate(pick(attributes, 'refunded_at')) ?? asDate(pick(attributes, 'updated_at'));
     if (!orderId || !stateAt) throw new WebhookRejected(400, 'order_refunded without id or refunded_at');
@@ -216,6 +214,13 @@ export class LemonSqueezyProvider implements PaymentProvider {
       currency: asString(pick(attributes, 'currency')),
     };
   }
+}
+
+/** The refunded amount of a payment or order refunded in full; null for a partial refund. */
+function fullRefund(attributes: unknown): number | null {
+  const total = Number(pick(attributes, 'total'));
+  const refunded = Number(pick(attributes, 'refunded_amount'));
+  return refunded >= total && total > 0 ? refunded : null;
 }
 
 /** The longest monthly period (31 days), with a day of slack for time zones and renewal timing. */

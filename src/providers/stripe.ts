@@ -19,7 +19,7 @@ import {
 import { headerValue, ignored, typeForStatus } from './webhook.js';
 
 /** Stripe's default, and SPEC §9: a signature older than this is refused (replays). */
-export const STRIPE_SIGNATURE_TOLERANCE_S = 300;
+const STRIPE_SIGNATURE_TOLERANCE_S = 300;
 
 /**
  * Stripe through the official SDK (API version 2026-10-28.endive), pointed at STRIPE_API_URL when

@@ -6,6 +6,7 @@ import { providerError } from '../errors.js';
 import { ProviderHttp, asDate, asString, pick } from './http.js';
 import {
   WebhookRejected,
+  WebhookSecretMissing,
   type CheckoutRequest,
   type CheckoutResult,
   type NormalizedWebhook,
@@ -16,9 +17,6 @@ import {
   type WebhookRequest,
 } from './types.js';
 import { headerValue, hmacSha256, ignored, parseJsonBody, signaturesEqual } from './webhook.js';
-
-/** Thrown when a signed Toss event arrives and TOSS_WEBHOOK_SECRET is not set: the route answers 503. */
-export class TossWebhookSecretMissing extends Error {}
 
 /**
  * TossPayments card auto-billing (API version 2022-11-16) over a small fetch client with Basic auth
@@ -178,7 +176,7 @@ export class TossProvider implements PaymentProvider {
     if (!transmissionId || transmissionId.length > 255) throw new WebhookRejected(400, 'missing tosspayments-webhook-transmission-id header');
     const signature = headerValue(request, 'tosspayments-webhook-signature');
     if (signature !== undefined) {
-      if (!this.config.webhookSecret) throw new TossWebhookSecretMissing('a signed Toss event arrived but TOSS_WEBHOOK_SECRET is not set');
+      if (!this.config.webhookSecret) throw new WebhookSecretMissing('a signed Toss event arrived but TOSS_WEBHOOK_SECRET is not set');
       const time = headerValue(request, 'tosspayments-webhook-transmission-time');
       if (!time) throw new WebhookRejected(401, 'missing tosspayments-webhook-transmission-time header');
       const expected = hmacSha256(this.config.webhookSecret, `${request.rawBody.toString('utf8')}:${time}`, 'base64');

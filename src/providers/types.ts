@@ -104,6 +104,9 @@ export class WebhookRejected extends Error {
   }
 }
 
+/** Thrown by verifyWebhook when the provider's webhook secret is not configured: answered 503. */
+export class WebhookSecretMissing extends Error {}
+
 /**
  * What a verified event means. `change`: a new state of one subscription. `payment`: a Toss payment
  * as read back from the Toss API (Toss knows payments, not subscriptions: the service finds whose it

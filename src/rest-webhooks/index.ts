@@ -4,10 +4,10 @@ import type { Runtime } from '../runtime.js';
 import { receiveWebhook } from '../services/apply-webhook-event.js';
 
 /** The raw body limit of the webhook routes (SPEC §9). */
-export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
+const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
 /** One route per provider; `/webhooks/demo` exists only outside production. */
-export const WEBHOOK_ROUTES: ReadonlyArray<{ path: string; provider: Provider }> = [
+const WEBHOOK_ROUTES: ReadonlyArray<{ path: string; provider: Provider }> = [
   { path: '/webhooks/stripe', provider: Provider.STRIPE },
   { path: '/webhooks/lemonsqueezy', provider: Provider.LEMON_SQUEEZY },
   { path: '/webhooks/toss', provider: Provider.TOSS },

@@ -18,16 +18,19 @@ export interface AdminMetrics {
 
 const GRACE = `interval '${PAST_DUE_GRACE_MS / 1000} seconds'`;
 
+/** A subscription that will renew: ACTIVE, or PAST_DUE within the grace period. */
+const RENEWING = `(status = 'ACTIVE' or (status = 'PAST_DUE' and past_due_since > now() - ${GRACE}))`;
 /** A subscription that entitles its tier now. */
-const ENTITLED = `(status = 'ACTIVE' or (status = 'PAST_DUE' and past_due_since > now() - ${GRACE}) or (status = 'CANCELED' and current_period_end > now()))`;
+const ENTITLED = `(${RENEWING} or (status = 'CANCELED' and current_period_end > now()))`;
+/** A tier's place in TIER_ORDER. */
+const RANK = `case tier ${TIER_ORDER.map((tier, i) => `when '${tier}' then ${i}`).join(' ')} else 0 end`;
 
 export async function adminMetrics(em: EntityManager): Promise<AdminMetrics> {
-  const rank = `case tier ${TIER_ORDER.map((tier, i) => `when '${tier}' then ${i}`).join(' ')} else 0 end`;
   const users = await em.execute<{ rank: number; count: number }[]>(
     `with sources as (
-       select user_id, ${rank} as rank from subscriptions where ${ENTITLED}
+       select user_id, ${RANK} as rank from subscriptions where ${ENTITLED}
        union all
-       select user_id, ${rank} from grants where revoked_at is null and (expires_at is null or expires_at > now())
+       select user_id, ${RANK} from grants where revoked_at is null and (expires_at is null or expires_at > now())
      )
      select coalesce(best.rank, 0) as rank, count(*)::int as count
      from users u left join (select user_id, max(rank) as rank from sources group by user_id) best on best.user_id = u.id
@@ -38,7 +41,7 @@ export async function adminMetrics(em: EntityManager): Promise<AdminMetrics> {
   );
   const revenue = await em.execute<{ currency: string; amount: number }[]>(
     `select currency, sum(amount)::int as amount from subscriptions
-     where (status = 'ACTIVE' or (status = 'PAST_DUE' and past_due_since > now() - ${GRACE})) and not cancel_at_period_end
+     where ${RENEWING} and not cancel_at_period_end
        and amount is not null and currency is not null
      group by currency order by currency`,
   );

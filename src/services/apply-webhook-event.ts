@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Provider, SubscriptionStatus, WebhookOutcome } from '../entities/enums.js';
-import { BillingEventType, WebhookRejected, type NormalizedWebhook, type VerifiedWebhook, type WebhookRequest } from '../providers/types.js';
-import { TossWebhookSecretMissing } from '../providers/toss.js';
+import { BillingEventType, WebhookRejected, WebhookSecretMissing, type NormalizedWebhook, type VerifiedWebhook, type WebhookRequest } from '../providers/types.js';
 import type { Runtime } from '../runtime.js';
 import { priceFor } from './plans.js';
 import { applySubscriptionChange, type ApplyResult } from './subscription-state.js';
@@ -64,7 +63,7 @@ export async function receiveWebhook(deps: WebhookDeps, em: EntityManager, provi
 }
 
 function refusal(log: WebhookDeps['logger'], err: unknown, verified?: VerifiedWebhook): WebhookReceipt {
-  if (err instanceof TossWebhookSecretMissing) {
+  if (err instanceof WebhookSecretMissing) {
     log.error(err.message);
     return { status: 503, outcome: 'NOT_CONFIGURED', ledgerId: null, message: 'webhook secret not configured' };
   }

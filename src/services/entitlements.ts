@@ -17,6 +17,8 @@ export interface Entitlement {
 export const OWNER_ENTITLEMENT: Entitlement = { tier: Tier.TEAM, limits: UNLIMITED, owner: true };
 
 export interface EntitlementSource {
+  /** The subscription's or the grant's id. */
+  id: string;
   kind: 'subscription' | 'grant';
   tier: Tier;
   status: SubscriptionStatus | null;
@@ -58,17 +60,25 @@ export function resolveEntitlement(sources: EntitlementSource[], now = Date.now(
 
 export async function loadEntitlementSources(em: EntityManager, userId: string): Promise<EntitlementSource[]> {
   // Raw rows: MikroORM's driver hands timestamps back as strings.
-  const rows: { kind: 'subscription' | 'grant'; tier: Tier; status: SubscriptionStatus | null; until: string | null; past_due_since: string | null }[] =
+  const rows: { id: string; kind: 'subscription' | 'grant'; tier: Tier; status: SubscriptionStatus | null; until: string | null; past_due_since: string | null }[] =
     await em.execute(
-      `select 'subscription' as kind, tier, status, current_period_end as until, past_due_since
+      `select id, 'subscription' as kind, tier, status, current_period_end as until, past_due_since
          from subscriptions where user_id = ? and status <> 'EXPIRED'
        union all
-       select 'grant', tier, null, expires_at, null
+       select id, 'grant', tier, null, expires_at, null
          from grants where user_id = ? and revoked_at is null and (expires_at is null or expires_at > now())`,
       [userId, userId],
     );
   const toDate = (value: string | null) => (value === null ? null : new Date(value));
-  return rows.map((r) => ({ kind: r.kind, tier: r.tier, status: r.status, until: toDate(r.until), pastDueSince: toDate(r.past_due_since) }));
+  return rows.map((r) => ({ id: r.id, kind: r.kind, tier: r.tier, status: r.status, until: toDate(r.until), pastDueSince: toDate(r.past_due_since) }));
+}
+
+/**
+ * `sources` after one of them changed within a transaction: the source with `next`'s id is replaced
+ * by `next` (or added), so the tier after a change needs no second read.
+ */
+export function withSource(sources: EntitlementSource[], next: EntitlementSource): EntitlementSource[] {
+  return [...sources.filter((s) => s.id !== next.id), next];
 }
 
 /**

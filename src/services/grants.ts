@@ -5,7 +5,8 @@ import { badInput, notFound } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { findUserByEmail, normalizeEmail } from './accounts.js';
 import { isUuid } from './api-keys.js';
-import { effectiveTier, recordAudit } from './subscription-state.js';
+import { loadEntitlementSources, resolveEntitlement, withSource, type EntitlementSource } from './entitlements.js';
+import { recordAudit } from './subscription-state.js';
 
 /**
  * Manual plans (`adminGrantTier`, `adminRevokeGrant`): a grant entitles its tier until it expires or
@@ -36,6 +37,9 @@ const toGrantView = (row: Row): GrantView => ({
   revokedAt: toDate(row.revoked_at),
 });
 
+/** What a grant entitles until it expires. */
+const grantSource = (grant: GrantView): EntitlementSource => ({ id: grant.id, kind: 'grant', tier: grant.tier, status: null, until: grant.expiresAt, pastDueSince: null });
+
 const MAX_REASON = 500;
 
 function reasonOf(raw: string): string {
@@ -60,7 +64,7 @@ export async function grantTier(deps: Pick<Runtime, 'entitlements'>, em: EntityM
   const user = await findUserByEmail(em, email);
   if (!user) throw notFound('User');
   const grant = await em.transactional(async (tx) => {
-    const tierBefore = await effectiveTier(tx, user.id);
+    const sources = await loadEntitlementSources(tx, user.id);
     const [row] = await tx.execute<Row[]>(`insert into grants (id, user_id, tier, expires_at, reason) values (?, ?, ?, ?, ?) returning *`, [
       randomUUID(),
       user.id,
@@ -74,8 +78,8 @@ export async function grantTier(deps: Pick<Runtime, 'entitlements'>, em: EntityM
       grantId: view.id,
       type: 'GRANT_CREATED',
       source: 'admin',
-      tierBefore,
-      tierAfter: await effectiveTier(tx, user.id),
+      tierBefore: resolveEntitlement(sources).tier,
+      tierAfter: resolveEntitlement(withSource(sources, grantSource(view))).tier,
       payload: { tier: view.tier, expiresAt: view.expiresAt, reason },
     });
     return view;
@@ -93,7 +97,7 @@ export async function revokeGrant(deps: Pick<Runtime, 'entitlements'>, em: Entit
     if (!current) throw notFound('Grant');
     if (current.revoked_at) return { view: toGrantView(current), changed: false };
     const userId = current.user_id as string;
-    const tierBefore = await effectiveTier(tx, userId);
+    const sources = await loadEntitlementSources(tx, userId);
     const [row] = await tx.execute<Row[]>(`update grants set revoked_at = now(), revoke_reason = ? where id = ? returning *`, [reason, id]);
     const view = toGrantView(row!);
     await recordAudit(tx, {
@@ -101,8 +105,8 @@ export async function revokeGrant(deps: Pick<Runtime, 'entitlements'>, em: Entit
       grantId: id,
       type: 'GRANT_REVOKED',
       source: 'admin',
-      tierBefore,
-      tierAfter: await effectiveTier(tx, userId),
+      tierBefore: resolveEntitlement(sources).tier,
+      tierAfter: resolveEntitlement(sources.filter((source) => source.id !== id)).tier,
       payload: { reason },
     });
     return { view, changed: true };

@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Provider, SubscriptionStatus } from '../entities/enums.js';
+import { Provider } from '../entities/enums.js';
 import type { Runtime } from '../runtime.js';
 import type { RemoteSubscriptionState } from '../providers/types.js';
+import { typeForStatus } from '../providers/webhook.js';
 import { BillingEventType, applySubscriptionChange, nextState, toSubscriptionRecord, type SubscriptionChange, type SubscriptionRecord } from './subscription-state.js';
 
 /**
@@ -26,20 +27,13 @@ const COMPARED = ['status', 'tier', 'currentPeriodEnd', 'cancelAtPeriodEnd'] as 
 
 const comparable = (value: unknown) => (value instanceof Date ? Math.floor(value.getTime() / 1000) : value);
 
-/** The fields the provider's view would change, with their stored and provider values. */
-export function driftOf(stored: SubscriptionRecord, change: SubscriptionChange): Record<string, { stored: unknown; provider: unknown }> {
-  const wanted = nextState(stored, change);
+/** The fields the provider's view (`wanted`, the state it leads to) would change, with their stored and provider values. */
+function driftOf(stored: SubscriptionRecord, wanted: SubscriptionRecord): Record<string, { stored: unknown; provider: unknown }> {
   const drift: Record<string, { stored: unknown; provider: unknown }> = {};
   for (const field of COMPARED) {
     if (comparable(wanted[field]) !== comparable(stored[field])) drift[field] = { stored: stored[field], provider: wanted[field] };
   }
   return drift;
-}
-
-function auditType(status: SubscriptionStatus): (typeof BillingEventType)[keyof typeof BillingEventType] {
-  if (status === SubscriptionStatus.EXPIRED) return BillingEventType.SUBSCRIPTION_EXPIRED;
-  if (status === SubscriptionStatus.CANCELED) return BillingEventType.SUBSCRIPTION_CANCELED;
-  return BillingEventType.SUBSCRIPTION_UPDATED;
 }
 
 export async function reconcileSubscriptions(deps: ReconcileDeps, em: EntityManager, provider: Provider): Promise<ReconcileReport> {
@@ -83,11 +77,11 @@ async function correct(deps: ReconcileDeps, em: EntityManager, stored: Subscript
     userId: undefined,
     stateAt: remote.stateAt > readAt ? remote.stateAt : readAt,
   };
-  const drift = driftOf(stored, change);
+  const wanted = nextState(stored, change);
+  const drift = driftOf(stored, wanted);
   if (Object.keys(drift).length === 0) return false;
-  const applied = await em.transactional((tx) =>
-    applySubscriptionChange(tx, change, { type: auditType(nextState(stored, change).status), source: 'reconcile', payload: { drift } }),
-  );
+  const type = typeForStatus(wanted.status, wanted.cancelAtPeriodEnd, BillingEventType.SUBSCRIPTION_UPDATED);
+  const applied = await em.transactional((tx) => applySubscriptionChange(tx, change, { type, source: 'reconcile', payload: { drift } }));
   if (applied.outcome !== 'APPLIED') return false;
   deps.logger.warn({ component: 'reconcile', provider: stored.provider, subscriptionId: stored.id, drift }, 'subscription corrected from its provider');
   await deps.entitlements.changed(stored.userId);

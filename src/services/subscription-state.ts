@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Provider, SubscriptionStatus, Tier } from '../entities/enums.js';
-import { loadEntitlementSources, resolveEntitlement } from './entitlements.js';
+import { loadEntitlementSources, resolveEntitlement, withSource, type EntitlementSource } from './entitlements.js';
 
 /**
  * The subscription state machine, in one place (SPEC §8, §9). Webhooks, Toss confirmations and
@@ -116,9 +116,15 @@ export async function findSubscription(em: EntityManager, id: string): Promise<S
   return row ? toSubscriptionRecord(row) : null;
 }
 
-export async function effectiveTier(em: EntityManager, userId: string): Promise<Tier> {
-  return resolveEntitlement(await loadEntitlementSources(em, userId)).tier;
-}
+/** What a subscription's row entitles (an EXPIRED one: nothing). */
+const subscriptionSource = (s: SubscriptionRecord): EntitlementSource => ({
+  id: s.id,
+  kind: 'subscription',
+  tier: s.tier,
+  status: s.status,
+  until: s.currentPeriodEnd,
+  pastDueSince: s.pastDueSince,
+});
 
 export interface AuditRow {
   userId: string;
@@ -231,24 +237,20 @@ async function insertSubscription(tx: EntityManager, change: SubscriptionChange)
  */
 export async function applySubscriptionChange(tx: EntityManager, change: SubscriptionChange, audit: ChangeAudit): Promise<ApplyResult> {
   let current = await lockSubscription(tx, change.provider, change.providerSubscriptionId);
-  let after: SubscriptionRecord;
-  let tierBefore: Tier;
+  let after: SubscriptionRecord | null = null;
+  // The user's sources before the change, read once: the tier after is theirs with this subscription's new row.
+  let sources: EntitlementSource[] | null = null;
   if (!current) {
     const known = change.userId && change.tier && change.status ? await tx.execute(`select 1 from users where id = ?`, [change.userId]) : [];
     if (known.length === 0) return { outcome: 'UNKNOWN_SUBSCRIPTION', userId: null, before: null, after: null };
-    tierBefore = await effectiveTier(tx, change.userId!);
-    const inserted = await insertSubscription(tx, change);
-    if (inserted) {
-      after = inserted;
-    } else {
-      // Created meanwhile by a concurrent event (we waited on its insert): apply over it.
-      current = (await lockSubscription(tx, change.provider, change.providerSubscriptionId))!;
-    }
-  } else {
-    tierBefore = await effectiveTier(tx, current.userId);
+    sources = await loadEntitlementSources(tx, change.userId!);
+    after = await insertSubscription(tx, change);
+    // Created meanwhile by a concurrent event (we waited on its insert): apply over it.
+    if (!after) current = (await lockSubscription(tx, change.provider, change.providerSubscriptionId))!;
   }
   if (current) {
     if (isStale(current, change)) return { outcome: 'STALE', userId: current.userId, before: current, after: current };
+    sources ??= await loadEntitlementSources(tx, current.userId);
     const s = nextState(current, change);
     const [row] = await tx.execute<Row[]>(
       `update subscriptions set provider_customer_id = ?, tier = ?, status = ?, current_period_end = ?, cancel_at_period_end = ?,
@@ -258,15 +260,14 @@ export async function applySubscriptionChange(tx: EntityManager, change: Subscri
     );
     after = toSubscriptionRecord(row!);
   }
-  const tierAfter = await effectiveTier(tx, after!.userId);
   await recordAudit(tx, {
     userId: after!.userId,
     subscriptionId: after!.id,
     provider: change.provider,
     type: audit.type,
     source: audit.source,
-    tierBefore: tierBefore!,
-    tierAfter,
+    tierBefore: resolveEntitlement(sources!).tier,
+    tierAfter: resolveEntitlement(withSource(sources!, subscriptionSource(after!))).tier,
     statusBefore: current?.status ?? null,
     statusAfter: after!.status,
     amount: audit.amount ?? null,

@@ -27,7 +27,7 @@ export interface WebhookEventView {
 
 type Row = Record<string, unknown>;
 
-export function toWebhookEventView(row: Row): WebhookEventView {
+function toWebhookEventView(row: Row): WebhookEventView {
   return {
     id: row.id as string,
     provider: row.provider as Provider,
@@ -117,7 +117,7 @@ export interface WebhookEventPage {
   filter: WebhookEventFilter;
 }
 
-export const MAX_WEBHOOK_PAGE = 200;
+const MAX_WEBHOOK_PAGE = 200;
 
 /** Newest first, keyset cursors on (received_at, id), as the memories listing. */
 export async function listWebhookEvents(em: EntityManager, filter: WebhookEventFilter, page: { first: number; after?: string | null }): Promise<WebhookEventPage> {

@@ -1,7 +1,6 @@
-import type Stripe from 'stripe';
 import { afterAll, beforeAll } from 'vitest';
 import { signLemon, signStripe, tossWebhookHeaders, type StripeEventPayload, type TossWebhookEvent } from '../fakes/index.js';
-import { LEMON, STRIPE, TOSS, billingEnv, startProviderFakes, type ProviderFakes } from './billing.js';
+import { LEMON, STRIPE, billingEnv, startProviderFakes, type ProviderFakes } from './billing.js';
 import { spawnServer, type SpawnedServer } from './spawn.js';
 import type { TestServer } from './server.js';
 
@@ -57,15 +56,11 @@ export function tossDelivery(event: TossWebhookEvent<unknown> | Record<string, u
   return { path: '/webhooks/toss', body, headers: tossWebhookHeaders(body, options) };
 }
 
-export { TOSS };
-
 /** Stripe `created` values that increase by 10 s per call, starting in the past (signatures stay fresh). */
 export function stripeClock(start = Math.floor(Date.now() / 1000) - 3_600): () => number {
   let t = start;
   return () => (t += 10);
 }
-
-export type StripeEventType = Stripe.Event.Type;
 
 export interface LedgerRow {
   provider: string;
