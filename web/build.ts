@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-export const WEB_ENTRY_POINTS = { landing: 'web/landing.ts', billing: 'web/billing.ts' };
+const WEB_ENTRY_POINTS = { landing: 'web/landing.ts', billing: 'web/billing.ts' };
 
-export const webBuildOptions: BuildOptions = {
+const webBuildOptions: BuildOptions = {
   absWorkingDir: root,
   entryPoints: WEB_ENTRY_POINTS,
   outdir: 'public/assets',
