@@ -6,7 +6,7 @@
  */
 
 import { CheckoutDocument, PlansDocument, RegisterDocument, type CheckoutMutation, type Provider, type Tier } from '../sdk/generated/graphql.js';
-import { api, byId, messageOf, StellarError } from './api.js';
+import { api, byId, element, messageOf, StellarError } from './api.js';
 import { configuredProviders, formatInterval, formatMoney, formatShortPrice, headlinePrices, limitLines, PROVIDER_LABELS, type Plan } from './format.js';
 import { revealApiKey } from './key-reveal.js';
 import { rememberCheckout, takePendingCheckout } from './pending-checkout.js';
@@ -35,13 +35,6 @@ const submitButton = byId<HTMLButtonElement>('checkout-submit');
 /** What the open modal does: buy a paid tier, or register a FREE account. */
 let mode: { kind: 'checkout'; plan: Plan } | { kind: 'register' } = { kind: 'register' };
 let opener: HTMLElement | null = null;
-
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function renderPlan(plan: Plan): HTMLElement {
   const card = element('article', `plan${plan.tier === 'PRO' ? ' plan--featured' : ''}`);
