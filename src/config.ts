@@ -27,7 +27,7 @@ export interface LemonConfig {
 }
 
 /** TossPayments' browser SDK (v2), which opens the card authorization for automatic billing. */
-export const TOSS_SDK_URL = 'https://js.tosspayments.com/v2/standard';
+const TOSS_SDK_URL = 'https://js.tosspayments.com/v2/standard';
 
 export interface TossConfig {
   secretKey: string;

@@ -14,6 +14,9 @@ const TIER_NAMES: Record<Tier, string> = { FREE: 'Free', PRO: 'Pro', TEAM: 'Team
 const POLL_MS = 1500;
 const WATCH_FOR_MS = 10 * 60_000;
 
+/** When a checkout that created the account did not go through: the key is still the buyer's. */
+const CREATED_ANYWAY = 'A free account was created for you anyway. Your API key:';
+
 const formatDate = (iso: string | null) => (iso ? new Date(iso).toLocaleDateString('en-US', { year: 'numeric', month: 'long', day: 'numeric' }) : '—');
 
 function showCreatedKey(pending: PendingCheckout | null, lead: string): void {
@@ -61,8 +64,9 @@ function successPage(): void {
   if (pending?.apiKey) watchTier(pending.apiKey, pending.tier);
 }
 
-function cancelPage(lead: string): void {
-  showCreatedKey(takePendingCheckout(), lead);
+/** The cancel and fail pages: a checkout that created the account still hands over its key. */
+function showKeyAnyway(): void {
+  showCreatedKey(takePendingCheckout(), CREATED_ANYWAY);
 }
 
 function tossFailPage(): void {
@@ -72,7 +76,7 @@ function tossFailPage(): void {
     box.textContent = `Toss Payments: ${message.slice(0, 300)}`;
     box.hidden = false;
   }
-  cancelPage('A free account was created for you anyway. Your API key:');
+  showKeyAnyway();
 }
 
 /** Toss returns here with customerKey and authKey; the server issues the billing key and charges the first month. */
@@ -93,7 +97,7 @@ async function tossSuccessPage(): Promise<void> {
     box.textContent = messageOf(error);
     box.hidden = false;
     byId('toss-actions').hidden = false;
-    showCreatedKey(takePendingCheckout(), 'A free account was created for you anyway. Your API key:');
+    showKeyAnyway();
   }
 }
 
@@ -161,7 +165,7 @@ switch (document.body.dataset.page) {
     successPage();
     break;
   case 'cancel':
-    cancelPage('A free account was created for you anyway. Your API key:');
+    showKeyAnyway();
     break;
   case 'toss-success':
     void tossSuccessPage();

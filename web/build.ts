@@ -6,13 +6,14 @@
  */
 
 import { build, type BuildOptions, type OutputFile } from 'esbuild';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-export const WEB_ENTRY_POINTS = { landing: 'web/landing.ts', billing: 'web/billing.ts' };
+const WEB_ENTRY_POINTS = { landing: 'web/landing.ts', billing: 'web/billing.ts' };
 
-export const webBuildOptions: BuildOptions = {
+const webBuildOptions: BuildOptions = {
   absWorkingDir: root,
   entryPoints: WEB_ENTRY_POINTS,
   outdir: 'public/assets',
@@ -37,7 +38,19 @@ export async function buildWeb(write: boolean): Promise<OutputFile[]> {
   return result.outputFiles ?? [];
 }
 
+/**
+ * Writes the bundles into an emptied public/assets: a shared chunk whose hash changed would
+ * otherwise stay behind next to the new one (and be served, and fail the bundle test).
+ */
+async function writeWeb(): Promise<void> {
+  const outputs = await buildWeb(false);
+  const outdir = fileURLToPath(new URL(`../${webBuildOptions.outdir}/`, import.meta.url));
+  await rm(outdir, { recursive: true, force: true });
+  await mkdir(outdir, { recursive: true });
+  for (const file of outputs) await writeFile(file.path, file.contents);
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await buildWeb(true);
+  await writeWeb();
   console.log(`browser bundles written to public/assets (${Object.keys(WEB_ENTRY_POINTS).join(', ')})`);
 }

@@ -7,7 +7,7 @@ import type { PlansQuery, Provider } from '../sdk/generated/graphql.js';
 
 export type Plan = PlansQuery['plans'][number];
 export type Price = Plan['prices'][number];
-export type Limits = Plan['limits'];
+type Limits = Plan['limits'];
 
 const LOCALE = 'en-US';
 
@@ -21,7 +21,7 @@ export function formatMoney(amount: number, currency: string): string {
   return new Intl.NumberFormat(LOCALE, { style: 'currency', currency: code, minimumFractionDigits: fraction, maximumFractionDigits: fraction }).format(major);
 }
 
-export const formatCount = (value: number | null): string => (value === null ? 'Unlimited' : new Intl.NumberFormat(LOCALE).format(value));
+const formatCount = (value: number | null): string => (value === null ? 'Unlimited' : new Intl.NumberFormat(LOCALE).format(value));
 
 export const formatInterval = (interval: string): string => `/ ${interval}`;
 
@@ -41,7 +41,7 @@ export function limitLines(limits: Limits): [label: string, value: string][] {
   ];
 }
 
-export const PROVIDER_ORDER: readonly Provider[] = ['STRIPE', 'LEMON_SQUEEZY', 'TOSS', 'DEMO'];
+const PROVIDER_ORDER: readonly Provider[] = ['STRIPE', 'LEMON_SQUEEZY', 'TOSS', 'DEMO'];
 
 export const PROVIDER_LABELS: Record<Provider, { name: string; detail: string }> = {
   STRIPE: { name: 'Stripe', detail: 'Card, Apple Pay, Google Pay' },

@@ -1,21 +1,16 @@
 /** Shows a newly created API key once, with a copy button. Built with DOM calls: no HTML strings. */
 
+import { element } from './api.js';
+
 export function revealApiKey(container: HTMLElement, secret: string, lead: string): void {
   container.replaceChildren();
-  const heading = document.createElement('p');
-  heading.className = 'created-key__lead';
-  heading.textContent = lead;
+  const heading = element('p', 'created-key__lead', lead);
 
-  const row = document.createElement('div');
-  row.className = 'created-key__row';
-  const code = document.createElement('code');
-  code.className = 'created-key__secret';
+  const row = element('div', 'created-key__row');
+  const code = element('code', 'created-key__secret', secret);
   code.dataset.testid = 'api-key';
-  code.textContent = secret;
-  const copy = document.createElement('button');
+  const copy = element('button', 'button button--small', 'Copy');
   copy.type = 'button';
-  copy.className = 'button button--small';
-  copy.textContent = 'Copy';
   copy.addEventListener('click', async () => {
     try {
       await navigator.clipboard.writeText(secret);
@@ -31,9 +26,7 @@ export function revealApiKey(container: HTMLElement, secret: string, lead: strin
   });
   row.append(code, copy);
 
-  const note = document.createElement('p');
-  note.className = 'hint';
-  note.textContent = 'This key is shown only this once. Keep it somewhere safe, e.g. as STELLAR_API_KEY in your agent’s environment; send it as "Authorization: Bearer <key>".';
+  const note = element('p', 'hint', 'This key is shown only this once. Keep it somewhere safe, e.g. as STELLAR_API_KEY in your agent’s environment; send it as "Authorization: Bearer <key>".');
   container.append(heading, row, note);
   container.hidden = false;
 }

@@ -6,7 +6,7 @@
  */
 
 import { CheckoutDocument, PlansDocument, RegisterDocument, type CheckoutMutation, type Provider, type Tier } from '../sdk/generated/graphql.js';
-import { api, byId, messageOf, StellarError } from './api.js';
+import { api, byId, element, messageOf, StellarError } from './api.js';
 import { configuredProviders, formatInterval, formatMoney, formatShortPrice, headlinePrices, limitLines, PROVIDER_LABELS, type Plan } from './format.js';
 import { revealApiKey } from './key-reveal.js';
 import { rememberCheckout, takePendingCheckout } from './pending-checkout.js';
@@ -32,17 +32,9 @@ const errorBox = byId('checkout-error');
 const createdKeyBox = byId('checkout-created-key');
 const submitButton = byId<HTMLButtonElement>('checkout-submit');
 
-let plans: Plan[] = [];
 /** What the open modal does: buy a paid tier, or register a FREE account. */
 let mode: { kind: 'checkout'; plan: Plan } | { kind: 'register' } = { kind: 'register' };
 let opener: HTMLElement | null = null;
-
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function renderPlan(plan: Plan): HTMLElement {
   const card = element('article', `plan${plan.tier === 'PRO' ? ' plan--featured' : ''}`);
@@ -88,7 +80,7 @@ function renderPlan(plan: Plan): HTMLElement {
 
 async function loadPlans(): Promise<void> {
   try {
-    ({ plans } = await api.request(PlansDocument));
+    const { plans } = await api.request(PlansDocument);
     plansContainer.replaceChildren(...plans.map(renderPlan));
   } catch (error) {
     const status = element('p', 'plans__status', `Could not load the plans: ${messageOf(error)}`);
@@ -128,7 +120,6 @@ function openModal(next: typeof mode, from: HTMLElement): void {
   clearError();
   createdKeyBox.hidden = true;
   createdKeyBox.replaceChildren();
-  setBusy(false);
   const registering = mode.kind === 'register';
   dialog.dataset.mode = mode.kind;
   providerFieldset.hidden = registering;
@@ -138,14 +129,13 @@ function openModal(next: typeof mode, from: HTMLElement): void {
     title.textContent = `Subscribe to ${mode.plan.name}`;
     summary.textContent = main ? `${mode.plan.name} plan, ${formatMoney(main.amount, main.currency)} ${formatInterval(main.interval)}. Choose how to pay.` : '';
     byId('checkout-email-hint').textContent = 'A new email gets a free account and its API key, shown once after payment.';
-    submitButton.textContent = 'Continue to payment';
     renderProviders(mode.plan);
   } else {
     title.textContent = 'Get a free API key';
     summary.textContent = 'The Free plan: no card, no time limit.';
     byId('checkout-email-hint').textContent = 'Used for key recovery only. We never share it.';
-    submitButton.textContent = 'Create my key';
   }
+  setBusy(false, idleLabel());
   dialog.showModal();
   emailInput.focus();
 }
@@ -166,11 +156,19 @@ function showError(message: string, field?: string): void {
   }
 }
 
+/** The server's message, on the field it names (extensions.field) when that is one of the form's. */
+function showApiError(error: unknown): void {
+  showError(messageOf(error), error instanceof StellarError ? (error.extensions.field as string | undefined) : undefined);
+}
+
 function clearError(): void {
   errorBox.hidden = true;
   errorBox.textContent = '';
   emailInput.removeAttribute('aria-invalid');
 }
+
+/** The submit button's label while the modal waits for the buyer. */
+const idleLabel = (): string => (mode.kind === 'checkout' ? 'Continue to payment' : 'Create my key');
 
 function setBusy(busy: boolean, label?: string): void {
   submitButton.disabled = busy;
@@ -206,9 +204,8 @@ async function submitCheckout(plan: Plan): Promise<void> {
       input: { tier: plan.tier, provider, email: apiKey ? null : email || null, successUrl: location.origin + success, cancelUrl: location.origin + cancel },
     }));
   } catch (error) {
-    setBusy(false, 'Continue to payment');
-    const field = error instanceof StellarError ? (error.extensions.field as string | undefined) : undefined;
-    return showError(messageOf(error), field);
+    setBusy(false, idleLabel());
+    return showApiError(error);
   }
 
   rememberCheckout({ tier: plan.tier, provider, apiKey: checkout.apiKey?.secret ?? apiKey, newAccount: checkout.apiKey !== null });
@@ -238,9 +235,8 @@ async function submitRegister(): Promise<void> {
     revealApiKey(createdKeyBox, register.apiKey.secret, `Welcome! Your Free account for ${register.user.email} is ready. Your API key:`);
     setBusy(true, 'Done');
   } catch (error) {
-    setBusy(false, 'Create my key');
-    const field = error instanceof StellarError ? (error.extensions.field as string | undefined) : undefined;
-    showError(messageOf(error), field);
+    setBusy(false, idleLabel());
+    showApiError(error);
   }
 }
 
@@ -260,7 +256,7 @@ dialog.addEventListener('close', () => {
 });
 // Coming back from the provider with the Back button restores this page from the cache: unlock the form.
 window.addEventListener('pageshow', (event) => {
-  if (event.persisted) setBusy(false, mode.kind === 'checkout' ? 'Continue to payment' : 'Create my key');
+  if (event.persisted) setBusy(false, idleLabel());
 });
 
 void loadPlans();

@@ -21,18 +21,6 @@ export function rememberCheckout(pending: PendingCheckout): void {
   sessionStorage.setItem(STORAGE_KEY, JSON.stringify(pending));
 }
 
-/** Reads the pending checkout and forgets it, so a reload or a later visitor of this tab sees no key. */
-export function takePendingCheckout(): PendingCheckout | null {
-  const raw = sessionStorage.getItem(STORAGE_KEY);
-  sessionStorage.removeItem(STORAGE_KEY);
-  if (!raw) return null;
-  try {
-    return JSON.parse(raw) as PendingCheckout;
-  } catch {
-    return null;
-  }
-}
-
 /** Reads it without forgetting it: the Toss return page passes it on to /billing/success. */
 export function peekPendingCheckout(): PendingCheckout | null {
   const raw = sessionStorage.getItem(STORAGE_KEY);
@@ -41,4 +29,11 @@ export function peekPendingCheckout(): PendingCheckout | null {
   } catch {
     return null;
   }
+}
+
+/** Reads the pending checkout and forgets it, so a reload or a later visitor of this tab sees no key. */
+export function takePendingCheckout(): PendingCheckout | null {
+  const pending = peekPendingCheckout();
+  sessionStorage.removeItem(STORAGE_KEY);
+  return pending;
 }

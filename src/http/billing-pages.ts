@@ -14,6 +14,9 @@ function page(reply: FastifyReply, title: string, body: string, status = 200): F
   return reply.code(status).headers(PAGE_HEADERS).send(renderPage({ title, pageId: 'demo-checkout', body }));
 }
 
+/** For an unknown id, and for a checkout paid or expired meanwhile. */
+const checkoutNotFound = (reply: FastifyReply) => page(reply, 'Checkout not found', '<p>This demo checkout is unknown, already paid or expired.</p>', 404);
+
 const money = (amount: number, currency: string) =>
   new Intl.NumberFormat('en-US', { style: 'currency', currency, minimumFractionDigits: currency === 'KRW' ? 0 : 2 }).format(currency === 'KRW' ? amount : amount / 100);
 
@@ -25,7 +28,7 @@ export async function billingPages(app: FastifyInstance, { rt }: { rt: Runtime }
 
   app.get<{ Params: { id: string } }>('/billing/demo/:id', async (request, reply) => {
     const checkout = await findOpenDemoCheckout(rt.forkEm(), request.params.id);
-    if (!checkout) return page(reply, 'Checkout not found', '<p>This demo checkout is unknown, already paid or expired.</p>', 404);
+    if (!checkout) return checkoutNotFound(reply);
     return page(
       reply,
       'Demo checkout',
@@ -44,7 +47,7 @@ export async function billingPages(app: FastifyInstance, { rt }: { rt: Runtime }
       return reply.redirect(successUrl, 303);
     } catch (err) {
       if (err instanceof AppError && err.code === ErrorCode.NOT_FOUND) {
-        return page(reply, 'Checkout not found', '<p>This demo checkout is unknown, already paid or expired.</p>', 404);
+        return checkoutNotFound(reply);
       }
       throw err;
     }

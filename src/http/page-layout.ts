@@ -1,6 +1,6 @@
 /**
  * The frame of the server-rendered pages (billing results, demo checkout): the landing page's
- * header, stylesheet and footer around a page body, so every page looks like the same product.
+ * header and stylesheet around a page body, so every page looks like the same product.
  */
 
 export const escapeHtml = (value: string): string =>

@@ -14,7 +14,7 @@ import { escapeHtml } from './page-layout.js';
  */
 
 /** public/ next to src/ (tsx runs src/http) or next to dist/ (node runs dist/src/http). */
-export function publicDir(): string {
+function publicDir(): string {
   for (const candidate of ['../../public/', '../../../public/']) {
     const dir = fileURLToPath(new URL(candidate, import.meta.url));
     if (existsSync(`${dir}index.html`)) return dir;
