@@ -5,7 +5,7 @@ import { buildSchema } from 'type-graphql';
 import { resolvers } from '../resolvers/index.js';
 import { adminDirective, applyAdmin } from './directives/admin.js';
 import { applyAuth, authDirective } from './directives/auth.js';
-import { quotaDirective } from './directives/quota.js';
+import { applyQuota, quotaDirective } from './directives/quota.js';
 import { applyRateLimit, rateLimitDirective } from './directives/rate-limit.js';
 import { applyTier, tierDirective } from './directives/tier.js';
 import { QuotaResource, Tier } from './enums.js';
@@ -22,8 +22,7 @@ function enumType(schema: GraphQLSchema, name: string, values: Record<string, st
  * The executable schema: type-graphql builds the types from the resolvers, then the directive
  * definitions are added (reusing the schema's own Tier and QuotaResource enums) and each
  * directive's transformer wraps the fields that carry it. Checks run in the order
- * admin → auth → tier → rateLimit, because the last transformer applied runs first; `@quota` has no
- * transformer (the write's own reservation is its check, src/schema/directives/quota.ts).
+ * admin → auth → tier → rateLimit → quota, because the last transformer applied runs first.
  */
 export async function buildGraphQLSchema(options: { extraResolvers?: Function[] } = {}): Promise<GraphQLSchema> {
   const base = await buildSchema({
@@ -40,7 +39,7 @@ export async function buildGraphQLSchema(options: { extraResolvers?: Function[] 
     types: [...new Set([...config.types, tier, quotaResource, JSONObjectScalar])],
     directives: [...base.getDirectives(), authDirective, tierDirective(tier), rateLimitDirective, quotaDirective(quotaResource), adminDirective],
   });
-  return [applyRateLimit, applyTier, applyAuth, applyAdmin].reduce((schema, apply) => apply(schema), withDirectives);
+  return [applyQuota, applyRateLimit, applyTier, applyAuth, applyAdmin].reduce((schema, apply) => apply(schema), withDirectives);
 }
 
 export const printSchemaFile = (schema: GraphQLSchema): string => `${printSchemaWithDirectives(schema).trim()}\n`;
