@@ -10,6 +10,13 @@ export interface EmbeddedPostgres {
 }
 
 /**
+ * PostgreSQL's default 128 MB of shared buffers is touched at start and stays resident, most of an
+ * embedded server's memory; 32 MB keeps a development server or a small VM well inside its budget
+ * (the data folder's pages are still cached by the file layer underneath).
+ */
+const EMBEDDED_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
+
+/**
  * PostgreSQL in-process (PGlite) exposed on a loopback socket, so the `pg` driver and MikroORM use
  * it exactly like a server. `dir` is a folder to keep the data in, or `memory` for a throwaway one.
  * `snapshot` (a tarball from `dumpDataDir`) skips initdb, which is most of the cold start.
@@ -19,6 +26,7 @@ export async function startEmbeddedPostgres(dir: string, options: { snapshot?: B
   if (dir !== 'memory') await mkdir(dir, { recursive: true });
   const db = await PGlite.create(dataDir, {
     extensions: { vector },
+    startParams: EMBEDDED_START_PARAMS,
     ...(options.snapshot ? { loadDataDir: options.snapshot } : {}),
   });
   // Every connection shares PGlite's single session; the server queues them and keeps a
@@ -36,7 +44,7 @@ export async function startEmbeddedPostgres(dir: string, options: { snapshot?: B
 
 /** A tarball of a database folder, to start later copies quickly (tests). */
 export async function snapshotEmbedded(build: (url: string) => Promise<void>): Promise<Blob> {
-  const db = await PGlite.create('memory://', { extensions: { vector } });
+  const db = await PGlite.create('memory://', { extensions: { vector }, startParams: EMBEDDED_START_PARAMS });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 16 });
   await server.start();
   try {
