@@ -2,6 +2,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from '../entities/index.js';
 import { migrationsList } from '../../migrations/index.js';
+import { releaseIdleAsyncContexts } from './async-context.js';
 
 export interface OrmOptions {
   url: string;
@@ -10,6 +11,8 @@ export interface OrmOptions {
 }
 
 export async function initOrm({ url, poolMax }: OrmOptions): Promise<MikroORM> {
+  // The ORM's transactions would otherwise leave async hooks on for every later request.
+  releaseIdleAsyncContexts();
   return MikroORM.init({
     clientUrl: url,
     entities,
