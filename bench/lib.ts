@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -16,11 +17,20 @@ export interface BenchServer<T> {
   stop(): Promise<void>;
 }
 
-/** Starts a bench server script as its own process; it prints one JSON line when ready. */
+/**
+ * The bench servers run as production runs the product: compiled by tsc (tsconfig.bench.json, into
+ * .bench-build/) and started by plain node, not through tsx's loader. Compiled once per bench run.
+ */
+let compiled: Promise<unknown> | undefined;
+const compileServers = () =>
+  (compiled ??= promisify(execFile)(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'tsconfig.bench.json'], { cwd: ROOT }));
+
+/** Starts a bench server script (bench/servers/*.ts) as its own process; it prints one JSON line when ready. */
 export async function startServer<T>(script: string, env: Record<string, string | undefined> = {}): Promise<BenchServer<T>> {
+  await compileServers();
   // BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it stops (for finding hot spots).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', script], {
+  const child: ChildProcess = spawn(process.execPath, [...profile, `.bench-build/${script.replace(/\.ts$/, '.js')}`], {
     cwd: ROOT,
     env: Object.fromEntries(Object.entries({ ...process.env, ...env }).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'inherit'],
