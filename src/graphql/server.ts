@@ -1,4 +1,5 @@
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
@@ -28,6 +29,8 @@ export async function registerGraphQL(app: FastifyInstance, rt: Runtime, schema:
     hideSchemaDetailsFromClientErrors: rt.config.isProduction,
     formatError: formatError(rt),
     plugins: [
+      // No field sets cache hints, so Apollo's per-field cache-control bookkeeping is only cost.
+      ApolloServerPluginCacheControlDisabled(),
       fastifyApolloDrainPlugin(app),
       limitsPlugin(rt),
       metricsPlugin(rt),

@@ -16,10 +16,11 @@ interface TarnPool {
 async function registerMetrics(app: FastifyInstance, { rt }: { rt: Runtime }): Promise<void> {
   const { metrics } = rt;
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, never the raw URL: unknown paths must not create label values.
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
 
   app.get('/metrics', async (_request, reply) => {
