@@ -11,10 +11,10 @@ export interface EmbeddedPostgres {
 
 /**
  * PostgreSQL's default 128 MB of shared buffers is touched at start and stays resident, most of an
- * embedded server's memory; 32 MB keeps a development server or a small VM well inside its budget
+ * embedded server's memory; 16 MB keeps a development server or a small VM well inside its budget
  * (the data folder's pages are still cached by the file layer underneath).
  */
-const EMBEDDED_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
+const EMBEDDED_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
 
 /**
  * PostgreSQL in-process (PGlite) exposed on a loopback socket, so the `pg` driver and MikroORM use
