@@ -22,9 +22,11 @@ export function wrapFieldsWith<A extends Record<string, unknown> = Record<string
       configure?.(field, directive);
       const run = check(directive);
       const resolve = field.resolve ?? defaultFieldResolver;
-      field.resolve = async (source, args, context, info) => {
-        await run(args, context);
-        return resolve(source, args, context, info);
+      field.resolve = (source, args, context, info) => {
+        const checked = run(args, context);
+        // A synchronous check (@auth, @rateLimit) adds no promise and no tick: a synchronous
+        // resolver stays synchronous, and graphql-js completes its object without waiting.
+        return checked instanceof Promise ? checked.then(() => resolve(source, args, context, info)) : resolve(source, args, context, info);
       };
       return field;
     },
