@@ -92,30 +92,67 @@ export class PostgresCounterStore implements CounterStore {
   }
 }
 
-// KEYS[1] counter; ARGV cost, limit, ttl ms. Returns {allowed, used}.
-const TAKE_SCRIPT = `
-local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-local cost = tonumber(ARGV[1])
-if cost == 0 then return {1, used} end
-if used + cost > tonumber(ARGV[2]) then return {0, used} end
-used = redis.call('INCRBY', KEYS[1], cost)
-if used == cost then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
-return {1, used}
+// One call takes for many counters, each atomically and in order (a counter may appear twice).
+// KEYS: the counters; ARGV: ttl ms, then cost and limit per key. Returns allowed, used per key.
+const TAKE_MANY_SCRIPT = `
+local ttl = ARGV[1]
+local out = {}
+for i, key in ipairs(KEYS) do
+  local cost = tonumber(ARGV[2 * i])
+  local used = tonumber(redis.call('GET', key) or '0')
+  if cost == 0 then
+    out[#out + 1] = 1
+  elseif used + cost > tonumber(ARGV[2 * i + 1]) then
+    out[#out + 1] = 0
+  else
+    used = redis.call('INCRBY', key, cost)
+    if used == cost then redis.call('PEXPIRE', key, ttl) end
+    out[#out + 1] = 1
+  end
+  out[#out + 1] = used
+end
+return out
 `;
 
-type RedisWithTake = Redis & { stellarTake(key: string, cost: number, limit: number, ttl: number): Promise<[number, number]> };
+type RedisWithTake = Redis & { stellarTakeMany(keys: number, ...args: (string | number)[]): Promise<number[]> };
 
+interface PendingTake {
+  key: string;
+  cost: number;
+  limit: number;
+  resolve(result: TakeResult): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Takes issued during one turn of the event loop go to Redis as one script call: a socket write
+ * and a read per turn instead of per request, which is most of what a Redis-counted request costs
+ * the server. Each take is still one atomic step inside the script, so the count stays exact.
+ */
 export class RedisCounterStore implements CounterStore {
   readonly kind = 'redis' as const;
   private readonly redis: RedisWithTake;
+  private pending: PendingTake[] = [];
 
   constructor(redis: Redis) {
-    redis.defineCommand('stellarTake', { numberOfKeys: 1, lua: TAKE_SCRIPT });
+    redis.defineCommand('stellarTakeMany', { lua: TAKE_MANY_SCRIPT });
     this.redis = redis as RedisWithTake;
   }
 
-  async take(bucket: string, windowStart: number, cost: number, limit: number): Promise<TakeResult> {
-    const [allowed, used] = await this.redis.stellarTake(`stellar:rl:${bucket}:${windowStart}`, cost, limit, 2 * WINDOW_MS);
-    return { allowed: allowed === 1, used };
+  take(bucket: string, windowStart: number, cost: number, limit: number): Promise<TakeResult> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(() => this.flush());
+      this.pending.push({ key: `stellar:rl:${bucket}:${windowStart}`, cost, limit, resolve, reject });
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    const args = batch.flatMap((t) => [t.cost, t.limit]);
+    this.redis.stellarTakeMany(batch.length, ...batch.map((t) => t.key), 2 * WINDOW_MS, ...args).then(
+      (out) => batch.forEach((t, i) => t.resolve({ allowed: out[2 * i] === 1, used: out[2 * i + 1]! })),
+      (err: unknown) => batch.forEach((t) => t.reject(err)),
+    );
   }
 }
