@@ -3,8 +3,9 @@ import { Provider, SubscriptionStatus, WebhookOutcome } from '../entities/enums.
 import { BillingEventType, WebhookRejected, WebhookSecretMissing, type NormalizedWebhook, type VerifiedWebhook, type WebhookRequest } from '../providers/types.js';
 import type { Runtime } from '../runtime.js';
 import { priceFor } from './plans.js';
-import { applySubscriptionChange, type ApplyResult } from './subscription-state.js';
-import { claimWebhookEvent, errorText, isSettled, recordWebhookFailure, settleWebhookEvent } from './webhook-ledger.js';
+import { inTransaction, type Sql } from './sql.js';
+import { applySubscriptionChange, type ApplyResult, type ChangeLedger } from './subscription-state.js';
+import { claimStatement, claimWebhookEvent, errorText, isSettled, recordWebhookFailure, settleStatement, settleWebhookEvent } from './webhook-ledger.js';
 
 /**
  * The one ingest path of every provider's webhooks (SPEC §9): verify → normalize → in one
@@ -85,13 +86,7 @@ export async function applyWebhookEvent(
 ): Promise<AppliedEvent> {
   let done: AppliedEvent;
   try {
-    done = await em.transactional(async (tx) => {
-      const claim = await claimWebhookEvent(tx, provider, event);
-      if (!claim) return { outcome: 'DUPLICATE' as const, ledgerId: null, userId: null, note: null };
-      const result = await applyNormalized(tx, provider, event, normalized);
-      await settleWebhookEvent(tx, claim.id, { ...result, retried: claim.existing !== null });
-      return { outcome: result.outcome, ledgerId: claim.id, userId: result.userId, note: result.note };
-    });
+    done = await inTransaction(em, (sql) => applyNormalized(sql, provider, event, normalized));
   } catch (err) {
     deps.logger.error({ component: 'webhooks', provider, eventId: event.eventId, type: event.type, err }, 'webhook event failed; recorded for retry');
     await recordWebhookFailure(em, provider, event, err);
@@ -109,26 +104,40 @@ interface EventResult {
 }
 
 const ignoredResult = (note: string): EventResult => ({ outcome: WebhookOutcome.IGNORED, note, userId: null, subscriptionId: null });
+const duplicate: AppliedEvent = { outcome: 'DUPLICATE', ledgerId: null, userId: null, note: null };
+const appliedEvent = (ledgerId: string, result: EventResult): AppliedEvent => ({ outcome: result.outcome, ledgerId, userId: result.userId, note: result.note });
 
-async function applyNormalized(tx: EntityManager, provider: Provider, event: VerifiedWebhook, normalized: NormalizedWebhook): Promise<EventResult> {
-  if (normalized.kind === 'ignored') return ignoredResult(normalized.reason);
-  if (normalized.kind === 'payment') return applyTossPayment(tx, event, normalized);
-  if (normalized.checkoutReference) {
-    await tx.execute(`update checkouts set status = 'COMPLETED', completed_at = now() where provider = ? and reference = ? and status = 'OPEN'`, [
-      provider,
-      normalized.checkoutReference,
-    ]);
+/**
+ * Inside the event's transaction. A subscription change claims and settles the ledger row in its own
+ * two statements (ChangeLedger); the other kinds claim it first and settle it last.
+ */
+async function applyNormalized(sql: Sql, provider: Provider, event: VerifiedWebhook, normalized: NormalizedWebhook): Promise<AppliedEvent> {
+  if (normalized.kind !== 'change') {
+    const ledgerId = await claimWebhookEvent(sql, provider, event);
+    if (!ledgerId) return duplicate;
+    const result = normalized.kind === 'payment' ? await applyTossPayment(sql, event, normalized) : ignoredResult(normalized.reason);
+    await settleWebhookEvent(sql, ledgerId, result);
+    return appliedEvent(ledgerId, result);
   }
   // Lemon Squeezy's subscription resource carries no price: the recurring amount (for revenue
   // metrics) is then our plan's price for the tier the variant maps to.
   const { state } = normalized;
   const price = state.tier && state.amount == null ? priceFor(state.tier, provider) : null;
+  const ledger: ChangeLedger = { claim: claimStatement(provider, event), settle: (id, applied) => settleStatement(id, fromApplyResult(applied)) };
   const applied = await applySubscriptionChange(
-    tx,
+    sql,
     { ...state, provider, ...(price ? { amount: price.amount, currency: price.currency } : {}) },
     { type: normalized.type, source: 'webhook', payload: event.payload, amount: normalized.amount ?? null, currency: normalized.currency ?? null },
+    ledger,
   );
-  return fromApplyResult(applied);
+  if (applied.outcome === 'NOT_CLAIMED') return duplicate;
+  if (normalized.checkoutReference) {
+    await sql.query(`update checkouts set status = 'COMPLETED', completed_at = now() where provider = ? and reference = ? and status = 'OPEN'`, [
+      provider,
+      normalized.checkoutReference,
+    ]);
+  }
+  return appliedEvent(applied.ledgerId!, fromApplyResult(applied));
 }
 
 function fromApplyResult(applied: ApplyResult): EventResult {
@@ -146,19 +155,19 @@ function fromApplyResult(applied: ApplyResult): EventResult {
  * only news a payment can bring is a cancellation: a full refund of the current period's charge ends
  * the subscription at once; anything else is recorded as ignored.
  */
-async function applyTossPayment(tx: EntityManager, event: VerifiedWebhook, payment: Extract<NormalizedWebhook, { kind: 'payment' }>): Promise<EventResult> {
-  const [row] = await tx.execute<{ period_index: number; current_period: number | null; provider_subscription_id: string }[]>(
+async function applyTossPayment(sql: Sql, event: VerifiedWebhook, payment: Extract<NormalizedWebhook, { kind: 'payment' }>): Promise<EventResult> {
+  const [row] = await sql.query<{ period_index: number; current_period: number | null; provider_subscription_id: string }>(
     `select p.period_index, b.period_index as current_period, s.provider_subscription_id
      from toss_payments p join subscriptions s on s.id = p.subscription_id left join toss_billing b on b.subscription_id = p.subscription_id
      where p.order_id = ? and p.payment_key = ?`,
     [payment.orderId, payment.paymentKey],
   );
   if (!row) return ignoredResult('not a charge of ours');
-  await tx.execute(`update toss_payments set status = ? where order_id = ?`, [payment.status, payment.orderId]);
+  await sql.query(`update toss_payments set status = ? where order_id = ?`, [payment.status, payment.orderId]);
   if (payment.status !== 'CANCELED') return ignoredResult(`payment is ${payment.status}: nothing to change`);
   if (row.current_period !== null && row.period_index !== row.current_period) return ignoredResult('refund of a past period: the current one stays paid');
   const applied = await applySubscriptionChange(
-    tx,
+    sql,
     { provider: Provider.TOSS, providerSubscriptionId: row.provider_subscription_id, status: SubscriptionStatus.EXPIRED, stateAt: payment.stateAt },
     { type: BillingEventType.REFUNDED, source: 'webhook', payload: event.payload, amount: payment.totalAmount - payment.balanceAmount, currency: 'KRW' },
   );
