@@ -46,9 +46,10 @@ export async function receiveWebhook(deps: WebhookDeps, em: EntityManager, provi
   } catch (err) {
     return count(refusal(log, err));
   }
-  // A redelivery of an event already settled is answered without asking the provider's API again
-  // (the claim in applyWebhookEvent is what guarantees once; this only saves the work).
-  if (await isSettled(em, provider, verified.eventId)) return count({ status: 200, outcome: 'DUPLICATE', ledgerId: null });
+  // A redelivery of an event already settled is answered without asking the provider's API again.
+  // The claim in applyWebhookEvent is what guarantees once; this only saves the API call, so events
+  // normalized from their body alone skip it (it would be one more round trip for every new event).
+  if (adapter.normalizationReadsApi(verified) && (await isSettled(em, provider, verified.eventId))) return count({ status: 200, outcome: 'DUPLICATE', ledgerId: null });
   try {
     normalized = await adapter.normalizeWebhook(verified);
   } catch (err) {

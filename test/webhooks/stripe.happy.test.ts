@@ -129,6 +129,25 @@ describe('Stripe webhooks', () => {
     expect((await user.client.request(SubscriptionDocument)).subscription).toMatchObject({ provider: 'STRIPE', tier: 'PRO', status: 'ACTIVE' });
   });
 
+  it('redeliveries: answered DUPLICATE by the ledger claim, and a checkout completion without asking Stripe again', async () => {
+    const user = await registerUser(ctx.server);
+    const { checkout } = await user.client.request(CheckoutDocument, { input: { tier: 'PRO', provider: 'STRIPE' } });
+    const { session, subscription } = ctx.fakes.stripe.completeCheckoutSession(checkout.sessionId);
+    const completed = ctx.fakes.stripe.event('checkout.session.completed', session, { created: now() - 10 });
+    expect((await deliver(ctx.server, stripeDelivery(completed))).body.outcome).toBe('APPLIED');
+    // Normalizing checkout.session.completed reads the subscription: a settled redelivery is answered first.
+    ctx.fakes.stripe.reset();
+    expect(await deliver(ctx.server, stripeDelivery(completed))).toMatchObject({ status: 200, body: { outcome: 'DUPLICATE' } });
+    expect(ctx.fakes.stripe.requests).toHaveLength(0);
+
+    // customer.subscription.* is normalized from the body alone: the claim inside the transaction answers it.
+    const updated = ctx.fakes.stripe.event('customer.subscription.updated', subscription, { created: now() - 5 });
+    expect((await deliver(ctx.server, stripeDelivery(updated))).body.outcome).toBe('APPLIED');
+    expect(await deliver(ctx.server, stripeDelivery(updated))).toMatchObject({ status: 200, body: { outcome: 'DUPLICATE' } });
+    for (const eventId of [completed.id, updated.id]) expect(await ledgerFor(ctx.server, eventId)).toMatchObject([{ outcome: 'APPLIED', attempts: 1 }]);
+    expect((await auditFor(ctx.server, user.id)).map((a) => a.type)).toEqual(['SUBSCRIPTION_CREATED', 'SUBSCRIPTION_UPDATED']);
+  });
+
   it('an event type it does not handle is answered 200 and recorded as ignored', async () => {
     const result = await send('customer.created' as never, { id: 'cus_x', object: 'customer' }, now());
     expect(result).toMatchObject({ status: 200, body: { outcome: 'IGNORED' } });
