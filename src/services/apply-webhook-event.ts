@@ -15,7 +15,7 @@ import { claimStatement, claimWebhookEvent, errorText, isSettled, recordWebhookF
  * everything back, answers 500 (the provider retries) and leaves the event FAILED for a replay.
  */
 
-export type WebhookDeps = Pick<Runtime, 'providers' | 'entitlements' | 'metrics' | 'logger'>;
+export type WebhookDeps = Pick<Runtime, 'providers' | 'entitlements' | 'metrics' | 'logger' | 'db'>;
 
 /** What the route answers; `outcome` also labels the metric. */
 export interface WebhookReceipt {
@@ -79,7 +79,7 @@ function refusal(log: WebhookDeps['logger'], err: unknown, verified?: VerifiedWe
  * throws for a processing failure: the event is recorded FAILED and the outcome says so.
  */
 export async function applyWebhookEvent(
-  deps: Pick<WebhookDeps, 'entitlements' | 'logger'>,
+  deps: Pick<WebhookDeps, 'entitlements' | 'logger' | 'db'>,
   em: EntityManager,
   provider: Provider,
   event: VerifiedWebhook,
@@ -87,7 +87,7 @@ export async function applyWebhookEvent(
 ): Promise<AppliedEvent> {
   let done: AppliedEvent;
   try {
-    done = await inTransaction(em, (sql) => applyNormalized(sql, provider, event, normalized));
+    done = await inTransaction(em, { prepare: !deps.db.embedded }, (sql) => applyNormalized(sql, provider, event, normalized));
   } catch (err) {
     deps.logger.error({ component: 'webhooks', provider, eventId: event.eventId, type: event.type, err }, 'webhook event failed; recorded for retry');
     await recordWebhookFailure(em, provider, event, err);
