@@ -30,6 +30,8 @@ export interface AppliedEvent {
   ledgerId: string | null;
   userId: string | null;
   note: string | null;
+  /** The user's effective tier may have changed: every instance must drop its cached one. */
+  entitlementChanged: boolean;
 }
 
 /** One delivery to `/webhooks/<provider>`. */
@@ -91,9 +93,11 @@ export async function applyWebhookEvent(
   } catch (err) {
     deps.logger.error({ component: 'webhooks', provider, eventId: event.eventId, type: event.type, err }, 'webhook event failed; recorded for retry');
     await recordWebhookFailure(em, provider, event, err);
-    return { outcome: WebhookOutcome.FAILED, ledgerId: null, userId: null, note: errorText(err) };
+    return { outcome: WebhookOutcome.FAILED, ledgerId: null, userId: null, note: errorText(err), entitlementChanged: false };
   }
-  if (done.outcome === WebhookOutcome.APPLIED && done.userId) await deps.entitlements.changed(done.userId);
+  // Not for an applied change that left the row's entitlement as it was (most `updated` events):
+  // the cached tiers are still right, and the announcement is a Redis round trip on every instance.
+  if (done.entitlementChanged && done.userId) await deps.entitlements.changed(done.userId);
   return done;
 }
 
@@ -102,11 +106,18 @@ interface EventResult {
   note: string | null;
   userId: string | null;
   subscriptionId: string | null;
+  entitlementChanged: boolean;
 }
 
-const ignoredResult = (note: string): EventResult => ({ outcome: WebhookOutcome.IGNORED, note, userId: null, subscriptionId: null });
-const duplicate: AppliedEvent = { outcome: 'DUPLICATE', ledgerId: null, userId: null, note: null };
-const appliedEvent = (ledgerId: string, result: EventResult): AppliedEvent => ({ outcome: result.outcome, ledgerId, userId: result.userId, note: result.note });
+const ignoredResult = (note: string): EventResult => ({ outcome: WebhookOutcome.IGNORED, note, userId: null, subscriptionId: null, entitlementChanged: false });
+const duplicate: AppliedEvent = { outcome: 'DUPLICATE', ledgerId: null, userId: null, note: null, entitlementChanged: false };
+const appliedEvent = (ledgerId: string, result: EventResult): AppliedEvent => ({
+  outcome: result.outcome,
+  ledgerId,
+  userId: result.userId,
+  note: result.note,
+  entitlementChanged: result.entitlementChanged,
+});
 
 /**
  * Inside the event's transaction. A subscription change claims and settles the ledger row in its own
@@ -148,6 +159,7 @@ function fromApplyResult(applied: ApplyResult): EventResult {
     note: applied.outcome === 'STALE' ? 'older than the state the subscription holds' : null,
     userId: applied.userId,
     subscriptionId: applied.after?.id ?? null,
+    entitlementChanged: applied.entitlementChanged,
   };
 }
 

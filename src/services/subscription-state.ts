@@ -90,6 +90,12 @@ export interface ApplyResult {
   after: SubscriptionRecord | null;
   /** The claimed ledger row's id, when a ChangeLedger was given and the claim succeeded. */
   ledgerId?: string;
+  /**
+   * The row's entitlement (tier, status, period end, grace start) differs after the change, so the
+   * user's effective tier may have moved. False for an applied change that left those as they were
+   * (a new provider time, customer or price amount): there is nothing to announce.
+   */
+  entitlementChanged: boolean;
 }
 
 /**
@@ -166,6 +172,13 @@ export async function findSubscription(em: EntityManager, id: string): Promise<S
 }
 
 /** What a subscription's row entitles (an EXPIRED one: nothing). */
+/** Whether `after` entitles anything differently from `before` (a new row always may). */
+function entitlementDiffers(before: SubscriptionRecord | null, after: SubscriptionRecord): boolean {
+  if (!before) return true;
+  const [a, b] = [subscriptionSource(before), subscriptionSource(after)];
+  return a.tier !== b.tier || a.status !== b.status || a.until?.getTime() !== b.until?.getTime() || a.pastDueSince?.getTime() !== b.pastDueSince?.getTime();
+}
+
 const subscriptionSource = (s: SubscriptionRecord): EntitlementSource => ({
   id: s.id,
   kind: 'subscription',
@@ -302,7 +315,7 @@ const updateStatement = (s: SubscriptionRecord): Statement => ({
 export async function applySubscriptionChange(tx: SqlTransaction, change: SubscriptionChange, audit: ChangeAudit, ledger?: ChangeLedger): Promise<ApplyResult> {
   const sql = asSql(tx);
   let held = await lockForChange(sql, change, ledger?.claim);
-  if (ledger && !held.ledgerId) return { outcome: 'NOT_CLAIMED', userId: null, before: null, after: null };
+  if (ledger && !held.ledgerId) return { outcome: 'NOT_CLAIMED', userId: null, before: null, after: null, entitlementChanged: false };
   const ledgerId = held.ledgerId ?? undefined;
   /** Runs `statements` (the first one's rows are returned) and the ledger's settle as one statement. */
   const write = async (result: ApplyResult, statements: Statement[]): Promise<Row[]> => {
@@ -314,7 +327,7 @@ export async function applySubscriptionChange(tx: SqlTransaction, change: Subscr
   let created: SubscriptionRecord | null = null;
   if (!current) {
     if (!held.userKnown) {
-      const unknown: ApplyResult = { outcome: 'UNKNOWN_SUBSCRIPTION', userId: null, before: null, after: null, ledgerId };
+      const unknown: ApplyResult = { outcome: 'UNKNOWN_SUBSCRIPTION', userId: null, before: null, after: null, ledgerId, entitlementChanged: false };
       await write(unknown, []);
       return unknown;
     }
@@ -324,7 +337,7 @@ export async function applySubscriptionChange(tx: SqlTransaction, change: Subscr
     current = held.current;
   }
   if (current && isStale(current, change)) {
-    const stale: ApplyResult = { outcome: 'STALE', userId: current.userId, before: current, after: current, ledgerId };
+    const stale: ApplyResult = { outcome: 'STALE', userId: current.userId, before: current, after: current, ledgerId, entitlementChanged: false };
     await write(stale, []);
     return stale;
   }
@@ -344,7 +357,7 @@ export async function applySubscriptionChange(tx: SqlTransaction, change: Subscr
     currency: audit.currency ?? null,
     payload: audit.payload,
   });
-  const result: ApplyResult = { outcome: 'APPLIED', userId: after.userId, before: current, after, ledgerId };
+  const result: ApplyResult = { outcome: 'APPLIED', userId: after.userId, before: current, after, ledgerId, entitlementChanged: entitlementDiffers(current, after) };
   if (created) {
     await write(result, [auditRow]);
     return result;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CheckoutDocument, SubscriptionDocument, UsageDocument } from '../../sdk/index.js';
 import { registerUser, type TestUser } from '../support/accounts.js';
 import { STRIPE, useBillingServer } from '../support/billing.js';
@@ -146,6 +146,28 @@ describe('Stripe webhooks', () => {
     expect(await deliver(ctx.server, stripeDelivery(updated))).toMatchObject({ status: 200, body: { outcome: 'DUPLICATE' } });
     for (const eventId of [completed.id, updated.id]) expect(await ledgerFor(ctx.server, eventId)).toMatchObject([{ outcome: 'APPLIED', attempts: 1 }]);
     expect((await auditFor(ctx.server, user.id)).map((a) => a.type)).toEqual(['SUBSCRIPTION_CREATED', 'SUBSCRIPTION_UPDATED']);
+  });
+
+  it('announces a plan change to every instance only when the event changed what the subscription entitles', async () => {
+    const user = await registerUser(ctx.server);
+    const remote = ctx.fakes.stripe.createSubscription({ price: STRIPE.pricePro, metadata: { user_id: user.id }, currentPeriodEnd: now() + 20 * DAY });
+    const announced = vi.spyOn(ctx.server.rt.entitlements, 'changed');
+    try {
+      expect((await send('customer.subscription.created', remote, now() - 30)).body.outcome).toBe('APPLIED');
+      expect(announced).toHaveBeenCalledTimes(1);
+      // The same state again, newer: applied (audited, state_at moves on), nothing to announce.
+      expect((await send('customer.subscription.updated', remote, now() - 20)).body.outcome).toBe('APPLIED');
+      expect(announced).toHaveBeenCalledTimes(1);
+      expect((await auditFor(ctx.server, user.id)).map((a) => a.type)).toEqual(['SUBSCRIPTION_CREATED', 'SUBSCRIPTION_UPDATED']);
+      // Set to cancel at period end: CANCELED, announced, and the tier read afresh is still PRO until then.
+      const canceling = ctx.fakes.stripe.setSubscription(remote.id, { cancelAtPeriodEnd: true });
+      expect((await send('customer.subscription.updated', canceling, now() - 10)).body.outcome).toBe('APPLIED');
+      expect(announced).toHaveBeenCalledTimes(2);
+      expect(announced).toHaveBeenLastCalledWith(user.id);
+      expect((await tierOf(user)).tier).toBe('PRO');
+    } finally {
+      announced.mockRestore();
+    }
   });
 
   it('an event type it does not handle is answered 200 and recorded as ignored', async () => {
