@@ -80,6 +80,10 @@ export class DemoProvider implements PaymentProvider {
     return { eventId, type, payload: body };
   }
 
+  normalizationReadsApi(): boolean {
+    return false;
+  }
+
   async normalizeWebhook(verified: VerifiedWebhook): Promise<NormalizedWebhook> {
     if (verified.type !== 'checkout.completed') return ignored(`event ${verified.type} is not handled`);
     const data = pick(verified.payload, 'data');

@@ -148,6 +148,11 @@ export class LemonSqueezyProvider implements PaymentProvider {
     return { eventId: sha256Hex(request.rawBody.toString('utf8')), type, payload: body };
   }
 
+  normalizationReadsApi(verified: VerifiedWebhook): boolean {
+    // An order names no subscription: normalizeOrderRefund looks it up.
+    return verified.type === 'order_refunded';
+  }
+
   async normalizeWebhook(verified: VerifiedWebhook): Promise<NormalizedWebhook> {
     const data = pick(verified.payload, 'data');
     const attributes = pick(data, 'attributes');

@@ -157,6 +157,11 @@ export class StripeProvider implements PaymentProvider {
     return { eventId: event.id, type: event.type, payload: event };
   }
 
+  normalizationReadsApi(verified: VerifiedWebhook): boolean {
+    // checkout.session.completed reads the subscription; charge.refunded the invoice it paid.
+    return verified.type === 'checkout.session.completed' || verified.type === 'charge.refunded';
+  }
+
   async normalizeWebhook(verified: VerifiedWebhook): Promise<NormalizedWebhook> {
     const event = verified.payload as Stripe.Event;
     const stateAt = new Date(event.created * 1000);

@@ -189,6 +189,11 @@ export class TossProvider implements PaymentProvider {
     return { eventId: transmissionId, type, payload: body };
   }
 
+  normalizationReadsApi(verified: VerifiedWebhook): boolean {
+    // A payment event's body is not believed: the payment is read back.
+    return verified.type === 'PAYMENT_STATUS_CHANGED';
+  }
+
   async normalizeWebhook(verified: VerifiedWebhook): Promise<NormalizedWebhook> {
     if (verified.type !== 'PAYMENT_STATUS_CHANGED') return ignored(`event ${verified.type} is not handled`);
     const paymentKey = asString(pick(verified.payload, 'data', 'paymentKey'));

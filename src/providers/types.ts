@@ -148,6 +148,12 @@ export interface PaymentProvider {
    * the subscription behind a Stripe checkout); a payload that turns out forged throws WebhookRejected.
    */
   normalizeWebhook(event: VerifiedWebhook): Promise<NormalizedWebhook>;
+  /**
+   * Whether `normalizeWebhook(event)` may call the provider's API. The ingest service checks the
+   * ledger for a settled redelivery before those (and only those): the check costs a round trip,
+   * and for the others the claim inside the event's transaction answers a duplicate just as well.
+   */
+  normalizationReadsApi(event: VerifiedWebhook): boolean;
 }
 
 /** Maps the configured price or variant ids to tiers; anything else is not ours. */

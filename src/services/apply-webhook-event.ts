@@ -3,8 +3,9 @@ import { Provider, SubscriptionStatus, WebhookOutcome } from '../entities/enums.
 import { BillingEventType, WebhookRejected, WebhookSecretMissing, type NormalizedWebhook, type VerifiedWebhook, type WebhookRequest } from '../providers/types.js';
 import type { Runtime } from '../runtime.js';
 import { priceFor } from './plans.js';
-import { applySubscriptionChange, type ApplyResult } from './subscription-state.js';
-import { claimWebhookEvent, errorText, isSettled, recordWebhookFailure, settleWebhookEvent } from './webhook-ledger.js';
+import { inTransaction, type Sql } from './sql.js';
+import { applySubscriptionChange, type ApplyResult, type ChangeLedger } from './subscription-state.js';
+import { claimStatement, claimWebhookEvent, errorText, isSettled, recordWebhookFailure, settleStatement, settleWebhookEvent } from './webhook-ledger.js';
 
 /**
  * The one ingest path of every provider's webhooks (SPEC §9): verify → normalize → in one
@@ -14,7 +15,7 @@ import { claimWebhookEvent, errorText, isSettled, recordWebhookFailure, settleWe
  * everything back, answers 500 (the provider retries) and leaves the event FAILED for a replay.
  */
 
-export type WebhookDeps = Pick<Runtime, 'providers' | 'entitlements' | 'metrics' | 'logger'>;
+export type WebhookDeps = Pick<Runtime, 'providers' | 'entitlements' | 'metrics' | 'logger' | 'db'>;
 
 /** What the route answers; `outcome` also labels the metric. */
 export interface WebhookReceipt {
@@ -29,6 +30,8 @@ export interface AppliedEvent {
   ledgerId: string | null;
   userId: string | null;
   note: string | null;
+  /** The user's effective tier may have changed: every instance must drop its cached one. */
+  entitlementChanged: boolean;
 }
 
 /** One delivery to `/webhooks/<provider>`. */
@@ -45,9 +48,10 @@ export async function receiveWebhook(deps: WebhookDeps, em: EntityManager, provi
   } catch (err) {
     return count(refusal(log, err));
   }
-  // A redelivery of an event already settled is answered without asking the provider's API again
-  // (the claim in applyWebhookEvent is what guarantees once; this only saves the work).
-  if (await isSettled(em, provider, verified.eventId)) return count({ status: 200, outcome: 'DUPLICATE', ledgerId: null });
+  // A redelivery of an event already settled is answered without asking the provider's API again.
+  // The claim in applyWebhookEvent is what guarantees once; this only saves the API call, so events
+  // normalized from their body alone skip it (it would be one more round trip for every new event).
+  if (adapter.normalizationReadsApi(verified) && (await isSettled(em, provider, verified.eventId))) return count({ status: 200, outcome: 'DUPLICATE', ledgerId: null });
   try {
     normalized = await adapter.normalizeWebhook(verified);
   } catch (err) {
@@ -77,7 +81,7 @@ function refusal(log: WebhookDeps['logger'], err: unknown, verified?: VerifiedWe
  * throws for a processing failure: the event is recorded FAILED and the outcome says so.
  */
 export async function applyWebhookEvent(
-  deps: Pick<WebhookDeps, 'entitlements' | 'logger'>,
+  deps: Pick<WebhookDeps, 'entitlements' | 'logger' | 'db'>,
   em: EntityManager,
   provider: Provider,
   event: VerifiedWebhook,
@@ -85,19 +89,15 @@ export async function applyWebhookEvent(
 ): Promise<AppliedEvent> {
   let done: AppliedEvent;
   try {
-    done = await em.transactional(async (tx) => {
-      const claim = await claimWebhookEvent(tx, provider, event);
-      if (!claim) return { outcome: 'DUPLICATE' as const, ledgerId: null, userId: null, note: null };
-      const result = await applyNormalized(tx, provider, event, normalized);
-      await settleWebhookEvent(tx, claim.id, { ...result, retried: claim.existing !== null });
-      return { outcome: result.outcome, ledgerId: claim.id, userId: result.userId, note: result.note };
-    });
+    done = await inTransaction(em, { prepare: !deps.db.embedded }, (sql) => applyNormalized(sql, provider, event, normalized));
   } catch (err) {
     deps.logger.error({ component: 'webhooks', provider, eventId: event.eventId, type: event.type, err }, 'webhook event failed; recorded for retry');
     await recordWebhookFailure(em, provider, event, err);
-    return { outcome: WebhookOutcome.FAILED, ledgerId: null, userId: null, note: errorText(err) };
+    return { outcome: WebhookOutcome.FAILED, ledgerId: null, userId: null, note: errorText(err), entitlementChanged: false };
   }
-  if (done.outcome === WebhookOutcome.APPLIED && done.userId) await deps.entitlements.changed(done.userId);
+  // Not for an applied change that left the row's entitlement as it was (most `updated` events):
+  // the cached tiers are still right, and the announcement is a Redis round trip on every instance.
+  if (done.entitlementChanged && done.userId) await deps.entitlements.changed(done.userId);
   return done;
 }
 
@@ -106,29 +106,50 @@ interface EventResult {
   note: string | null;
   userId: string | null;
   subscriptionId: string | null;
+  entitlementChanged: boolean;
 }
 
-const ignoredResult = (note: string): EventResult => ({ outcome: WebhookOutcome.IGNORED, note, userId: null, subscriptionId: null });
+const ignoredResult = (note: string): EventResult => ({ outcome: WebhookOutcome.IGNORED, note, userId: null, subscriptionId: null, entitlementChanged: false });
+const duplicate: AppliedEvent = { outcome: 'DUPLICATE', ledgerId: null, userId: null, note: null, entitlementChanged: false };
+const appliedEvent = (ledgerId: string, result: EventResult): AppliedEvent => ({
+  outcome: result.outcome,
+  ledgerId,
+  userId: result.userId,
+  note: result.note,
+  entitlementChanged: result.entitlementChanged,
+});
 
-async function applyNormalized(tx: EntityManager, provider: Provider, event: VerifiedWebhook, normalized: NormalizedWebhook): Promise<EventResult> {
-  if (normalized.kind === 'ignored') return ignoredResult(normalized.reason);
-  if (normalized.kind === 'payment') return applyTossPayment(tx, event, normalized);
-  if (normalized.checkoutReference) {
-    await tx.execute(`update checkouts set status = 'COMPLETED', completed_at = now() where provider = ? and reference = ? and status = 'OPEN'`, [
-      provider,
-      normalized.checkoutReference,
-    ]);
+/**
+ * Inside the event's transaction. A subscription change claims and settles the ledger row in its own
+ * two statements (ChangeLedger); the other kinds claim it first and settle it last.
+ */
+async function applyNormalized(sql: Sql, provider: Provider, event: VerifiedWebhook, normalized: NormalizedWebhook): Promise<AppliedEvent> {
+  if (normalized.kind !== 'change') {
+    const ledgerId = await claimWebhookEvent(sql, provider, event);
+    if (!ledgerId) return duplicate;
+    const result = normalized.kind === 'payment' ? await applyTossPayment(sql, event, normalized) : ignoredResult(normalized.reason);
+    await settleWebhookEvent(sql, ledgerId, result);
+    return appliedEvent(ledgerId, result);
   }
   // Lemon Squeezy's subscription resource carries no price: the recurring amount (for revenue
   // metrics) is then our plan's price for the tier the variant maps to.
   const { state } = normalized;
   const price = state.tier && state.amount == null ? priceFor(state.tier, provider) : null;
+  const ledger: ChangeLedger = { claim: claimStatement(provider, event), settle: (id, applied) => settleStatement(id, fromApplyResult(applied)) };
   const applied = await applySubscriptionChange(
-    tx,
+    sql,
     { ...state, provider, ...(price ? { amount: price.amount, currency: price.currency } : {}) },
     { type: normalized.type, source: 'webhook', payload: event.payload, amount: normalized.amount ?? null, currency: normalized.currency ?? null },
+    ledger,
   );
-  return fromApplyResult(applied);
+  if (applied.outcome === 'NOT_CLAIMED') return duplicate;
+  if (normalized.checkoutReference) {
+    await sql.query(`update checkouts set status = 'COMPLETED', completed_at = now() where provider = ? and reference = ? and status = 'OPEN'`, [
+      provider,
+      normalized.checkoutReference,
+    ]);
+  }
+  return appliedEvent(applied.ledgerId!, fromApplyResult(applied));
 }
 
 function fromApplyResult(applied: ApplyResult): EventResult {
@@ -138,6 +159,7 @@ function fromApplyResult(applied: ApplyResult): EventResult {
     note: applied.outcome === 'STALE' ? 'older than the state the subscription holds' : null,
     userId: applied.userId,
     subscriptionId: applied.after?.id ?? null,
+    entitlementChanged: applied.entitlementChanged,
   };
 }
 
@@ -146,19 +168,19 @@ function fromApplyResult(applied: ApplyResult): EventResult {
  * only news a payment can bring is a cancellation: a full refund of the current period's charge ends
  * the subscription at once; anything else is recorded as ignored.
  */
-async function applyTossPayment(tx: EntityManager, event: VerifiedWebhook, payment: Extract<NormalizedWebhook, { kind: 'payment' }>): Promise<EventResult> {
-  const [row] = await tx.execute<{ period_index: number; current_period: number | null; provider_subscription_id: string }[]>(
+async function applyTossPayment(sql: Sql, event: VerifiedWebhook, payment: Extract<NormalizedWebhook, { kind: 'payment' }>): Promise<EventResult> {
+  const [row] = await sql.query<{ period_index: number; current_period: number | null; provider_subscription_id: string }>(
     `select p.period_index, b.period_index as current_period, s.provider_subscription_id
      from toss_payments p join subscriptions s on s.id = p.subscription_id left join toss_billing b on b.subscription_id = p.subscription_id
      where p.order_id = ? and p.payment_key = ?`,
     [payment.orderId, payment.paymentKey],
   );
   if (!row) return ignoredResult('not a charge of ours');
-  await tx.execute(`update toss_payments set status = ? where order_id = ?`, [payment.status, payment.orderId]);
+  await sql.query(`update toss_payments set status = ? where order_id = ?`, [payment.status, payment.orderId]);
   if (payment.status !== 'CANCELED') return ignoredResult(`payment is ${payment.status}: nothing to change`);
   if (row.current_period !== null && row.period_index !== row.current_period) return ignoredResult('refund of a past period: the current one stays paid');
   const applied = await applySubscriptionChange(
-    tx,
+    sql,
     { provider: Provider.TOSS, providerSubscriptionId: row.provider_subscription_id, status: SubscriptionStatus.EXPIRED, stateAt: payment.stateAt },
     { type: BillingEventType.REFUNDED, source: 'webhook', payload: event.payload, amount: payment.totalAmount - payment.balanceAmount, currency: 'KRW' },
   );

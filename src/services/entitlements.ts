@@ -58,19 +58,27 @@ export function resolveEntitlement(sources: EntitlementSource[], now = Date.now(
   return { tier: highestTier(tiers), validForMs: nextChange };
 }
 
-export async function loadEntitlementSources(em: EntityManager, userId: string): Promise<EntitlementSource[]> {
-  // Raw rows: MikroORM's driver hands timestamps back as strings.
-  const rows: { id: string; kind: 'subscription' | 'grant'; tier: Tier; status: SubscriptionStatus | null; until: string | null; past_due_since: string | null }[] =
-    await em.execute(
-      `select id, 'subscription' as kind, tier, status, current_period_end as until, past_due_since
-         from subscriptions where user_id = ? and status <> 'EXPIRED'
-       union all
-       select id, 'grant', tier, null, expires_at, null
-         from grants where user_id = ? and revoked_at is null and (expires_at is null or expires_at > now())`,
-      [userId, userId],
-    );
+/**
+ * The rows behind a user's effective tier: their subscriptions that are not EXPIRED and their live
+ * grants. `user` is a SQL expression for the user's id (no placeholders: it appears twice).
+ */
+export function entitlementSourcesSql(user: string): string {
+  return `select id, 'subscription' as kind, tier, status, current_period_end as until, past_due_since
+            from subscriptions where user_id = ${user} and status <> 'EXPIRED'
+          union all
+          select id, 'grant', tier, null, expires_at, null
+            from grants where user_id = ${user} and revoked_at is null and (expires_at is null or expires_at > now())`;
+}
+
+/** One row of `entitlementSourcesSql` (timestamps as the driver or `json_agg` gives them: strings). */
+export function toEntitlementSource(r: { id: string; kind: 'subscription' | 'grant'; tier: Tier; status: SubscriptionStatus | null; until: string | null; past_due_since: string | null }): EntitlementSource {
   const toDate = (value: string | null) => (value === null ? null : new Date(value));
-  return rows.map((r) => ({ id: r.id, kind: r.kind, tier: r.tier, status: r.status, until: toDate(r.until), pastDueSince: toDate(r.past_due_since) }));
+  return { id: r.id, kind: r.kind, tier: r.tier, status: r.status, until: toDate(r.until), pastDueSince: toDate(r.past_due_since) };
+}
+
+export async function loadEntitlementSources(em: EntityManager, userId: string): Promise<EntitlementSource[]> {
+  const rows: Parameters<typeof toEntitlementSource>[0][] = await em.execute(`with who as (select ?::uuid as id) ${entitlementSourcesSql('(select id from who)')}`, [userId]);
+  return rows.map(toEntitlementSource);
 }
 
 /**

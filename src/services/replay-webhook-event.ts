@@ -9,7 +9,7 @@ import { findWebhookEvent, recordWebhookFailure, type WebhookEventView } from '.
  * payload, through the same path as a delivery. An event that is not FAILED was applied, found
  * stale or ignored already: it is answered as it is and nothing runs twice.
  */
-export async function replayWebhookEvent(deps: Pick<WebhookDeps, 'providers' | 'entitlements' | 'logger'>, em: EntityManager, id: string): Promise<WebhookEventView> {
+export async function replayWebhookEvent(deps: Pick<WebhookDeps, 'providers' | 'entitlements' | 'logger' | 'db'>, em: EntityManager, id: string): Promise<WebhookEventView> {
   const stored = await findWebhookEvent(em, id);
   if (stored.outcome !== WebhookOutcome.FAILED) return stored;
   const adapter = deps.providers.get(stored.provider);

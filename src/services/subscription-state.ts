@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Provider, SubscriptionStatus, Tier } from '../entities/enums.js';
-import { loadEntitlementSources, resolveEntitlement, withSource, type EntitlementSource } from './entitlements.js';
+import { entitlementSourcesSql, resolveEntitlement, toEntitlementSource, withSource, type EntitlementSource } from './entitlements.js';
+import { asSql, together, type Row, type Sql, type SqlTransaction, type Statement } from './sql.js';
 
 /**
  * The subscription state machine, in one place (SPEC §8, §9). Webhooks, Toss confirmations and
@@ -18,6 +19,11 @@ import { loadEntitlementSources, resolveEntitlement, withSource, type Entitlemen
  * is not applied (STALE), so out-of-order deliveries cannot bring back an old state. Every applied
  * change writes one audit row (`subscription_events`) with the user's effective tier before and after.
  * Callers announce the change (`rt.entitlements.changed`) after their transaction commits.
+ *
+ * A change costs two statements (each a round trip): one locks the row and reads the user's
+ * entitlement sources, one writes the row and its audit row. The rules between them (`isStale`,
+ * `nextState`, `resolveEntitlement`) are TypeScript. A webhook's ledger row rides along: claimed in
+ * the first statement, settled in the second (`ChangeLedger`).
  */
 
 export { BillingEventType } from '../providers/types.js';
@@ -73,7 +79,8 @@ export interface ChangeAudit {
   currency?: string | null;
 }
 
-export type ApplyOutcome = 'APPLIED' | 'STALE' | 'UNKNOWN_SUBSCRIPTION';
+/** NOT_CLAIMED: the caller's ledger claim found the event already recorded; nothing was locked or changed. */
+export type ApplyOutcome = 'APPLIED' | 'STALE' | 'UNKNOWN_SUBSCRIPTION' | 'NOT_CLAIMED';
 
 export interface ApplyResult {
   outcome: ApplyOutcome;
@@ -81,9 +88,27 @@ export interface ApplyResult {
   userId: string | null;
   before: SubscriptionRecord | null;
   after: SubscriptionRecord | null;
+  /** The claimed ledger row's id, when a ChangeLedger was given and the claim succeeded. */
+  ledgerId?: string;
+  /**
+   * The row's entitlement (tier, status, period end, grace start) differs after the change, so the
+   * user's effective tier may have moved. False for an applied change that left those as they were
+   * (a new provider time, customer or price amount): there is nothing to announce.
+   */
+  entitlementChanged: boolean;
 }
 
-type Row = Record<string, unknown>;
+/**
+ * A webhook's ledger row, recorded in the change's own statements (one round trip each instead of
+ * three). The claim runs before the subscription's row is locked, so concurrent deliveries of one
+ * event queue on the ledger row, never on the subscription while holding it.
+ */
+export interface ChangeLedger {
+  /** A data-modifying statement returning the claimed row's `id`, or no row: already recorded. */
+  claim: Statement;
+  /** Records the result on the claimed row; runs with the change's write (alone when there is none). */
+  settle(ledgerId: string, result: ApplyResult): Statement;
+}
 const toDate = (value: unknown): Date | null => (value === null || value === undefined ? null : new Date(value as string));
 
 export function toSubscriptionRecord(row: Row): SubscriptionRecord {
@@ -106,9 +131,39 @@ export function toSubscriptionRecord(row: Row): SubscriptionRecord {
   };
 }
 
-export async function lockSubscription(tx: EntityManager, provider: Provider, providerSubscriptionId: string): Promise<SubscriptionRecord | null> {
-  const [row] = await tx.execute<Row[]>(`select * from subscriptions where provider = ? and provider_subscription_id = ? for update`, [provider, providerSubscriptionId]);
-  return row ? toSubscriptionRecord(row) : null;
+interface HeldSubscription {
+  /** The claimed ledger row (with a ChangeLedger); null: not claimed, nothing else was read. */
+  ledgerId: string | null;
+  current: SubscriptionRecord | null;
+  /** The change names a user that exists (only asked when it could create the subscription). */
+  userKnown: boolean;
+  /** The user's entitlement sources, with the locked row as it is now. */
+  sources: EntitlementSource[];
+}
+
+/**
+ * One statement: the caller's claim (if any), then the subscription's row lock, then the user's
+ * entitlement sources (of the row's user, or of the user the change would create it for). The lock
+ * depends on the claim (`exists (select 1 from claim)`), which makes PostgreSQL run the claim first.
+ */
+async function lockForChange(sql: Sql, change: SubscriptionChange, claim?: Statement): Promise<HeldSubscription> {
+  const creator = change.userId && change.tier && change.status ? change.userId : null;
+  const [row] = await sql.query<{ ledger_id: string | null; subscription: Row | null; user_known: boolean; sources: Parameters<typeof toEntitlementSource>[0][] }>(
+    `with ${claim ? `claim as (${claim.sql}),` : ''}
+     locked as (
+       select * from subscriptions where provider = ? and provider_subscription_id = ? ${claim ? 'and exists (select 1 from claim)' : ''} for update
+     ),
+     who as (select coalesce((select user_id from locked), ?::uuid) as id)
+     select ${claim ? '(select id from claim)' : 'null'} as ledger_id,
+       (select row_to_json(l) from locked l) as subscription,
+       exists (select 1 from users where id = (select id from who)) as user_known,
+       (select coalesce(json_agg(e), '[]'::json) from (${entitlementSourcesSql('(select id from who)')}) e) as sources`,
+    [...(claim?.params ?? []), change.provider, change.providerSubscriptionId, creator],
+  );
+  const current = row!.subscription ? toSubscriptionRecord(row!.subscription) : null;
+  const sources = row!.sources.map(toEntitlementSource);
+  // The row as locked (a concurrent change may have committed after this statement's snapshot).
+  return { ledgerId: row!.ledger_id, current, userKnown: row!.user_known, sources: current ? withSource(sources, subscriptionSource(current)) : sources };
 }
 
 export async function findSubscription(em: EntityManager, id: string): Promise<SubscriptionRecord | null> {
@@ -117,6 +172,13 @@ export async function findSubscription(em: EntityManager, id: string): Promise<S
 }
 
 /** What a subscription's row entitles (an EXPIRED one: nothing). */
+/** Whether `after` entitles anything differently from `before` (a new row always may). */
+function entitlementDiffers(before: SubscriptionRecord | null, after: SubscriptionRecord): boolean {
+  if (!before) return true;
+  const [a, b] = [subscriptionSource(before), subscriptionSource(after)];
+  return a.tier !== b.tier || a.status !== b.status || a.until?.getTime() !== b.until?.getTime() || a.pastDueSince?.getTime() !== b.pastDueSince?.getTime();
+}
+
 const subscriptionSource = (s: SubscriptionRecord): EntitlementSource => ({
   id: s.id,
   kind: 'subscription',
@@ -142,15 +204,15 @@ export interface AuditRow {
   payload?: unknown;
 }
 
-/** One row of the audit trail (`subscription_events`). */
-export async function recordAudit(tx: EntityManager, audit: AuditRow): Promise<string> {
-  const id = randomUUID();
-  await tx.execute(
-    `insert into subscription_events
-       (id, user_id, subscription_id, grant_id, provider, type, source, tier_before, tier_after, status_before, status_after, amount, currency, payload)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)`,
-    [
-      id,
+/** The insert of one audit row (`subscription_events`), returning its id. */
+export function auditStatement(audit: AuditRow): Statement {
+  return {
+    sql: `insert into subscription_events
+            (id, user_id, subscription_id, grant_id, provider, type, source, tier_before, tier_after, status_before, status_after, amount, currency, payload)
+          values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)
+          returning id`,
+    params: [
+      randomUUID(),
       audit.userId,
       audit.subscriptionId ?? null,
       audit.grantId ?? null,
@@ -165,8 +227,14 @@ export async function recordAudit(tx: EntityManager, audit: AuditRow): Promise<s
       audit.currency ?? null,
       audit.payload === undefined ? null : JSON.stringify(audit.payload),
     ],
-  );
-  return id;
+  };
+}
+
+/** One row of the audit trail (`subscription_events`). */
+export async function recordAudit(tx: SqlTransaction, audit: AuditRow): Promise<string> {
+  const statement = auditStatement(audit);
+  await asSql(tx).query(statement.sql, statement.params);
+  return statement.params[0] as string;
 }
 
 /** The state a change leads to from `current` (pure: the transition rules). */
@@ -201,7 +269,7 @@ export function isStale(current: SubscriptionRecord, change: SubscriptionChange)
   return given === held && current.status === SubscriptionStatus.EXPIRED && change.status !== undefined && change.status !== SubscriptionStatus.EXPIRED;
 }
 
-async function insertSubscription(tx: EntityManager, change: SubscriptionChange): Promise<SubscriptionRecord | null> {
+async function insertSubscription(sql: Sql, change: SubscriptionChange): Promise<SubscriptionRecord | null> {
   const draft: SubscriptionRecord = {
     id: change.id ?? randomUUID(),
     userId: change.userId!,
@@ -220,7 +288,7 @@ async function insertSubscription(tx: EntityManager, change: SubscriptionChange)
     updatedAt: new Date(),
   };
   const s = nextState(draft, change);
-  const [row] = await tx.execute<Row[]>(
+  const [row] = await sql.query(
     `insert into subscriptions (id, user_id, provider, provider_subscription_id, provider_customer_id, tier, status,
         current_period_end, cancel_at_period_end, past_due_since, state_at, amount, currency)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -231,48 +299,69 @@ async function insertSubscription(tx: EntityManager, change: SubscriptionChange)
   return row ? toSubscriptionRecord(row) : null;
 }
 
+const updateStatement = (s: SubscriptionRecord): Statement => ({
+  sql: `update subscriptions set provider_customer_id = ?, tier = ?, status = ?, current_period_end = ?, cancel_at_period_end = ?,
+          past_due_since = ?, state_at = ?, amount = ?, currency = ?, updated_at = now()
+        where id = ? returning *`,
+  params: [s.providerCustomerId, s.tier, s.status, s.currentPeriodEnd, s.cancelAtPeriodEnd, s.pastDueSince, s.stateAt, s.amount, s.currency, s.id],
+});
+
 /**
  * Applies one change under the subscription's row lock. Creates the subscription when it does not
  * exist and the change says whose it is and which tier; otherwise answers UNKNOWN_SUBSCRIPTION.
+ * With a `ledger`, the event's ledger row is claimed first (NOT_CLAIMED: a duplicate, nothing done)
+ * and settled with the result in the same transaction.
  */
-export async function applySubscriptionChange(tx: EntityManager, change: SubscriptionChange, audit: ChangeAudit): Promise<ApplyResult> {
-  let current = await lockSubscription(tx, change.provider, change.providerSubscriptionId);
-  let after: SubscriptionRecord | null = null;
-  // The user's sources before the change, read once: the tier after is theirs with this subscription's new row.
-  let sources: EntitlementSource[] | null = null;
+export async function applySubscriptionChange(tx: SqlTransaction, change: SubscriptionChange, audit: ChangeAudit, ledger?: ChangeLedger): Promise<ApplyResult> {
+  const sql = asSql(tx);
+  let held = await lockForChange(sql, change, ledger?.claim);
+  if (ledger && !held.ledgerId) return { outcome: 'NOT_CLAIMED', userId: null, before: null, after: null, entitlementChanged: false };
+  const ledgerId = held.ledgerId ?? undefined;
+  /** Runs `statements` (the first one's rows are returned) and the ledger's settle as one statement. */
+  const write = async (result: ApplyResult, statements: Statement[]): Promise<Row[]> => {
+    const all = [...statements, ...(ledger ? [ledger.settle(ledgerId!, result)] : [])];
+    return all.length > 0 ? together(sql, all) : [];
+  };
+
+  let current = held.current;
+  let created: SubscriptionRecord | null = null;
   if (!current) {
-    const known = change.userId && change.tier && change.status ? await tx.execute(`select 1 from users where id = ?`, [change.userId]) : [];
-    if (known.length === 0) return { outcome: 'UNKNOWN_SUBSCRIPTION', userId: null, before: null, after: null };
-    sources = await loadEntitlementSources(tx, change.userId!);
-    after = await insertSubscription(tx, change);
+    if (!held.userKnown) {
+      const unknown: ApplyResult = { outcome: 'UNKNOWN_SUBSCRIPTION', userId: null, before: null, after: null, ledgerId, entitlementChanged: false };
+      await write(unknown, []);
+      return unknown;
+    }
+    created = await insertSubscription(sql, change);
     // Created meanwhile by a concurrent event (we waited on its insert): apply over it.
-    if (!after) current = (await lockSubscription(tx, change.provider, change.providerSubscriptionId))!;
+    if (!created) held = await lockForChange(sql, change);
+    current = held.current;
   }
-  if (current) {
-    if (isStale(current, change)) return { outcome: 'STALE', userId: current.userId, before: current, after: current };
-    sources ??= await loadEntitlementSources(tx, current.userId);
-    const s = nextState(current, change);
-    const [row] = await tx.execute<Row[]>(
-      `update subscriptions set provider_customer_id = ?, tier = ?, status = ?, current_period_end = ?, cancel_at_period_end = ?,
-          past_due_since = ?, state_at = ?, amount = ?, currency = ?, updated_at = now()
-       where id = ? returning *`,
-      [s.providerCustomerId, s.tier, s.status, s.currentPeriodEnd, s.cancelAtPeriodEnd, s.pastDueSince, s.stateAt, s.amount, s.currency, s.id],
-    );
-    after = toSubscriptionRecord(row!);
+  if (current && isStale(current, change)) {
+    const stale: ApplyResult = { outcome: 'STALE', userId: current.userId, before: current, after: current, ledgerId, entitlementChanged: false };
+    await write(stale, []);
+    return stale;
   }
-  await recordAudit(tx, {
-    userId: after!.userId,
-    subscriptionId: after!.id,
+  const after = created ?? nextState(current!, change);
+  const auditRow = auditStatement({
+    userId: after.userId,
+    subscriptionId: after.id,
     provider: change.provider,
     type: audit.type,
     source: audit.source,
-    tierBefore: resolveEntitlement(sources!).tier,
-    tierAfter: resolveEntitlement(withSource(sources!, subscriptionSource(after!))).tier,
+    // The user's sources before the change, read once: the tier after is theirs with this subscription's new row.
+    tierBefore: resolveEntitlement(held.sources).tier,
+    tierAfter: resolveEntitlement(withSource(held.sources, subscriptionSource(after))).tier,
     statusBefore: current?.status ?? null,
-    statusAfter: after!.status,
+    statusAfter: after.status,
     amount: audit.amount ?? null,
     currency: audit.currency ?? null,
     payload: audit.payload,
   });
-  return { outcome: 'APPLIED', userId: after!.userId, before: current, after: after! };
+  const result: ApplyResult = { outcome: 'APPLIED', userId: after.userId, before: current, after, ledgerId, entitlementChanged: entitlementDiffers(current, after) };
+  if (created) {
+    await write(result, [auditRow]);
+    return result;
+  }
+  const [row] = await write(result, [updateStatement(after), auditRow]);
+  return { ...result, after: toSubscriptionRecord(row!) };
 }

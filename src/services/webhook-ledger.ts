@@ -6,6 +6,7 @@ import { safeErrorMessage } from '../logger.js';
 import type { VerifiedWebhook } from '../providers/types.js';
 import { isUuid } from './api-keys.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from './cursors.js';
+import type { Sql, Statement } from './sql.js';
 
 /**
  * The webhook ledger (`webhook_events`): one row per (provider, event id), written in the same
@@ -47,23 +48,27 @@ const MAX_ERROR = 1000;
 export const errorText = (err: unknown) => safeErrorMessage(err).slice(0, MAX_ERROR);
 
 /**
- * Claims an event inside `tx`: inserts its row, or when it exists locks it. A concurrent delivery of
- * the same event waits here until the first one commits (then it is a duplicate) or rolls back (then
- * it claims the event itself). Returns null for a duplicate: an event already recorded and not FAILED.
+ * Claims an event (a statement for inside the transaction that processes it): inserts its row, or
+ * when it exists and is FAILED takes it over (locked, one more attempt); returns the row's `id`, or
+ * no row for a duplicate (recorded and not FAILED). A concurrent delivery of the same event waits on
+ * the first one's row until it commits (then it is a duplicate) or rolls back (then it claims it).
  */
-export async function claimWebhookEvent(tx: EntityManager, provider: Provider, event: VerifiedWebhook): Promise<{ id: string; existing: WebhookEventView | null } | null> {
-  const id = randomUUID();
-  const inserted = await tx.execute<Row[]>(
-    `insert into webhook_events (id, provider, event_id, type, outcome, payload)
-     values (?, ?, ?, ?, 'FAILED', ?::jsonb)
-     on conflict (provider, event_id) do nothing
-     returning id`,
-    [id, provider, event.eventId, event.type.slice(0, 200), JSON.stringify(event.payload)],
-  );
-  if (inserted.length > 0) return { id, existing: null };
-  const [row] = await tx.execute<Row[]>(`select * from webhook_events where provider = ? and event_id = ? for update`, [provider, event.eventId]);
-  const existing = toWebhookEventView(row!);
-  return existing.outcome === WebhookOutcome.FAILED ? { id: existing.id, existing } : null;
+export function claimStatement(provider: Provider, event: VerifiedWebhook): Statement {
+  return {
+    sql: `insert into webhook_events (id, provider, event_id, type, outcome, payload)
+          values (?, ?, ?, ?, 'FAILED', ?::jsonb)
+          on conflict (provider, event_id) do update set attempts = webhook_events.attempts + 1
+            where webhook_events.outcome = 'FAILED'
+          returning id`,
+    params: [randomUUID(), provider, event.eventId, event.type.slice(0, 200), JSON.stringify(event.payload)],
+  };
+}
+
+/** `claimStatement` on its own: the claimed row's id, or null for a duplicate. */
+export async function claimWebhookEvent(sql: Sql, provider: Provider, event: VerifiedWebhook): Promise<string | null> {
+  const claim = claimStatement(provider, event);
+  const [row] = await sql.query<{ id: string }>(claim.sql, claim.params);
+  return row?.id ?? null;
 }
 
 /** The event is in the ledger with an outcome other than FAILED. */
@@ -72,16 +77,24 @@ export async function isSettled(em: EntityManager, provider: Provider, eventId: 
   return rows.length > 0;
 }
 
-export async function settleWebhookEvent(
-  tx: EntityManager,
-  id: string,
-  result: { outcome: WebhookOutcome; note: string | null; userId: string | null; subscriptionId: string | null; retried: boolean },
-): Promise<void> {
-  await tx.execute(
-    `update webhook_events set outcome = ?, error = ?, user_id = ?, subscription_id = ?, processed_at = now(), attempts = attempts + ?
-     where id = ?`,
-    [result.outcome, result.note, result.userId, result.subscriptionId, result.retried ? 1 : 0, id],
-  );
+export interface SettledEvent {
+  outcome: WebhookOutcome;
+  note: string | null;
+  userId: string | null;
+  subscriptionId: string | null;
+}
+
+/** Records a claimed event's outcome (the attempt was counted by the claim). */
+export function settleStatement(id: string, result: SettledEvent): Statement {
+  return {
+    sql: `update webhook_events set outcome = ?, error = ?, user_id = ?, subscription_id = ?, processed_at = now() where id = ? returning id`,
+    params: [result.outcome, result.note, result.userId, result.subscriptionId, id],
+  };
+}
+
+export async function settleWebhookEvent(sql: Sql, id: string, result: SettledEvent): Promise<void> {
+  const settle = settleStatement(id, result);
+  await sql.query(settle.sql, settle.params);
 }
 
 /**

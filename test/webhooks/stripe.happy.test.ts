@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CheckoutDocument, SubscriptionDocument, UsageDocument } from '../../sdk/index.js';
 import { registerUser, type TestUser } from '../support/accounts.js';
 import { STRIPE, useBillingServer } from '../support/billing.js';
@@ -127,6 +127,47 @@ describe('Stripe webhooks', () => {
     expect((await tierOf(user)).tier).toBe('PRO');
     expect(await ctx.server.sql(`select status from checkouts where reference = ?`, [session.id])).toEqual([{ status: 'COMPLETED' }]);
     expect((await user.client.request(SubscriptionDocument)).subscription).toMatchObject({ provider: 'STRIPE', tier: 'PRO', status: 'ACTIVE' });
+  });
+
+  it('redeliveries: answered DUPLICATE by the ledger claim, and a checkout completion without asking Stripe again', async () => {
+    const user = await registerUser(ctx.server);
+    const { checkout } = await user.client.request(CheckoutDocument, { input: { tier: 'PRO', provider: 'STRIPE' } });
+    const { session, subscription } = ctx.fakes.stripe.completeCheckoutSession(checkout.sessionId);
+    const completed = ctx.fakes.stripe.event('checkout.session.completed', session, { created: now() - 10 });
+    expect((await deliver(ctx.server, stripeDelivery(completed))).body.outcome).toBe('APPLIED');
+    // Normalizing checkout.session.completed reads the subscription: a settled redelivery is answered first.
+    ctx.fakes.stripe.reset();
+    expect(await deliver(ctx.server, stripeDelivery(completed))).toMatchObject({ status: 200, body: { outcome: 'DUPLICATE' } });
+    expect(ctx.fakes.stripe.requests).toHaveLength(0);
+
+    // customer.subscription.* is normalized from the body alone: the claim inside the transaction answers it.
+    const updated = ctx.fakes.stripe.event('customer.subscription.updated', subscription, { created: now() - 5 });
+    expect((await deliver(ctx.server, stripeDelivery(updated))).body.outcome).toBe('APPLIED');
+    expect(await deliver(ctx.server, stripeDelivery(updated))).toMatchObject({ status: 200, body: { outcome: 'DUPLICATE' } });
+    for (const eventId of [completed.id, updated.id]) expect(await ledgerFor(ctx.server, eventId)).toMatchObject([{ outcome: 'APPLIED', attempts: 1 }]);
+    expect((await auditFor(ctx.server, user.id)).map((a) => a.type)).toEqual(['SUBSCRIPTION_CREATED', 'SUBSCRIPTION_UPDATED']);
+  });
+
+  it('announces a plan change to every instance only when the event changed what the subscription entitles', async () => {
+    const user = await registerUser(ctx.server);
+    const remote = ctx.fakes.stripe.createSubscription({ price: STRIPE.pricePro, metadata: { user_id: user.id }, currentPeriodEnd: now() + 20 * DAY });
+    const announced = vi.spyOn(ctx.server.rt.entitlements, 'changed');
+    try {
+      expect((await send('customer.subscription.created', remote, now() - 30)).body.outcome).toBe('APPLIED');
+      expect(announced).toHaveBeenCalledTimes(1);
+      // The same state again, newer: applied (audited, state_at moves on), nothing to announce.
+      expect((await send('customer.subscription.updated', remote, now() - 20)).body.outcome).toBe('APPLIED');
+      expect(announced).toHaveBeenCalledTimes(1);
+      expect((await auditFor(ctx.server, user.id)).map((a) => a.type)).toEqual(['SUBSCRIPTION_CREATED', 'SUBSCRIPTION_UPDATED']);
+      // Set to cancel at period end: CANCELED, announced, and the tier read afresh is still PRO until then.
+      const canceling = ctx.fakes.stripe.setSubscription(remote.id, { cancelAtPeriodEnd: true });
+      expect((await send('customer.subscription.updated', canceling, now() - 10)).body.outcome).toBe('APPLIED');
+      expect(announced).toHaveBeenCalledTimes(2);
+      expect(announced).toHaveBeenLastCalledWith(user.id);
+      expect((await tierOf(user)).tier).toBe('PRO');
+    } finally {
+      announced.mockRestore();
+    }
   });
 
   it('an event type it does not handle is answered 200 and recorded as ignored', async () => {

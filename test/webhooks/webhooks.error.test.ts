@@ -89,6 +89,20 @@ describe('a failing webhook', () => {
     expect(await auditFor(ctx.server, user.id)).toHaveLength(1);
   });
 
+  it('10 concurrent redeliveries of a FAILED event: one takes it over and applies it, the others are duplicates', async () => {
+    const { user, remote, deleted, delivery } = await activeSubscriptionAndDeletedEvent();
+    const restore = await failAuditFor(user.id);
+    expect((await deliver(ctx.server, delivery)).status).toBe(500);
+    await restore();
+
+    const results = await Promise.all(Array.from({ length: 10 }, () => deliver(ctx.server, delivery)));
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(results.map((r) => r.body.outcome).sort()).toEqual(['APPLIED', ...Array(9).fill('DUPLICATE')]);
+    expect((await ledgerFor(ctx.server, deleted.id))[0]).toMatchObject({ outcome: 'APPLIED', error: null, attempts: 2 });
+    expect((await subscriptionRow(ctx.server, 'STRIPE', remote.id))!.status).toBe('EXPIRED');
+    expect((await auditFor(ctx.server, user.id)).map((a) => a.type)).toEqual(['SUBSCRIPTION_EXPIRED']);
+  });
+
   it('creating a subscription: no subscription row and the checkout still open after the failure', async () => {
     const user = await registerUser(ctx.server);
     const { checkout } = await user.client.request(CheckoutDocument, { input: { tier: 'PRO', provider: 'STRIPE' } });
