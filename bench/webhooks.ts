@@ -5,7 +5,7 @@ import { loadRequests, ratio, startServer, throwawayDatabase, withCpuPerRequest,
 /**
  * Issue 8's webhook figure: verified Stripe events applied exactly once, on real PostgreSQL.
  * The product server receives `customer.subscription.updated` events for SUBSCRIBERS users'
- * subscriptions, each a new event (a new id, a newer `created`) signed exactly as Stripe signs
+ * subscriptions, each a new event (a new id, a newer `created`, a later period end) signed exactly as Stripe signs
  * (the SDK's test header), and every REDELIVERY_EVERY-th request a redelivery of an event sent a
  * moment before. Beside it, the baseline: a bare Fastify route taking the same raw bodies.
  * Afterwards the ledger and the audit trail are counted against what the server answered.
@@ -45,7 +45,11 @@ function eventStream(stripe: FakeStripe, subs: Awaited<ReturnType<typeof subscri
   return (i: number): LoadRequest & { eventId: string } => {
     let event = recent[recent.length - 3];
     if (i % REDELIVERY_EVERY !== REDELIVERY_EVERY - 1 || !event) {
-      const payload = stripe.event('customer.subscription.updated', subs[i % subs.length]!.subscription, { created: createdBase + i });
+      // A renewal: each event moves the period end, so every applied event changes what the row
+      // entitles and is announced to the instances (the full path, not the cheaper no-change one).
+      const sub = subs[i % subs.length]!.subscription;
+      const renewed = stripe.setSubscription(sub.id, { price: PRICE_PRO, currentPeriodEnd: createdBase + 30 * 86_400 + i });
+      const payload = stripe.event('customer.subscription.updated', renewed, { created: createdBase + i });
       event = { body: JSON.stringify(payload), eventId: payload.id };
       recent.push(event);
       if (recent.length > 100) recent.shift();

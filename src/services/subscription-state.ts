@@ -171,7 +171,6 @@ export async function findSubscription(em: EntityManager, id: string): Promise<S
   return row ? toSubscriptionRecord(row) : null;
 }
 
-/** What a subscription's row entitles (an EXPIRED one: nothing). */
 /** Whether `after` entitles anything differently from `before` (a new row always may). */
 function entitlementDiffers(before: SubscriptionRecord | null, after: SubscriptionRecord): boolean {
   if (!before) return true;
@@ -179,6 +178,7 @@ function entitlementDiffers(before: SubscriptionRecord | null, after: Subscripti
   return a.tier !== b.tier || a.status !== b.status || a.until?.getTime() !== b.until?.getTime() || a.pastDueSince?.getTime() !== b.pastDueSince?.getTime();
 }
 
+/** What a subscription's row entitles (an EXPIRED one: nothing). */
 const subscriptionSource = (s: SubscriptionRecord): EntitlementSource => ({
   id: s.id,
   kind: 'subscription',
