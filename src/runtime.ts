@@ -1,5 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
@@ -50,7 +50,9 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-function connectRedis(url: string, logger: Logger, role: string, offlineQueue: boolean): Redis {
+/** ioredis is loaded only with REDIS_URL. */
+async function connectRedis(url: string, logger: Logger, role: string, offlineQueue: boolean): Promise<Redis> {
+  const { Redis } = await import('ioredis');
   const redis = new Redis(url, {
     lazyConnect: false,
     // Commands fail at once while Redis is down instead of queueing: callers fail closed.
@@ -76,8 +78,8 @@ function connectRedis(url: string, logger: Logger, role: string, offlineQueue: b
 
 export async function createRuntime(config: Config, logger: Logger, db: Database): Promise<Runtime> {
   const forkEm = () => db.orm.em.fork() as EntityManager;
-  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger, 'commands', false) : null;
-  const subscriber = config.redisUrl ? connectRedis(config.redisUrl, logger, 'subscriber', true) : null;
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger, 'commands', false) : null;
+  const subscriber = config.redisUrl ? await connectRedis(config.redisUrl, logger, 'subscriber', true) : null;
 
   let bus: CacheBus;
   if (redis && subscriber) {
@@ -140,7 +142,7 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     mailer: createMailer(config, logger),
     semantic,
     storeCombiner: new StoreCombiner(forkEm),
-    providers: createProviderRegistry(config, logger),
+    providers: await createProviderRegistry(config, logger),
     scheduler,
     metrics,
     draining: false,

@@ -5,7 +5,7 @@ import { providerNotConfigured } from '../errors.js';
 import { enabledProviders } from '../services/plans.js';
 import { DemoProvider } from './demo.js';
 import { LemonSqueezyProvider } from './lemonsqueezy.js';
-import { StripeProvider } from './stripe.js';
+import type { StripeProvider } from './stripe.js';
 import { TossProvider } from './toss.js';
 import type { PaymentProvider } from './types.js';
 
@@ -51,13 +51,14 @@ export class ProviderRegistry {
   }
 }
 
-export function createProviderRegistry(config: Config, logger: Logger): ProviderRegistry {
+/** Stripe's SDK (about 20 MB resident once loaded) is loaded only by deployments that use Stripe. */
+export async function createProviderRegistry(config: Config, logger: Logger): Promise<ProviderRegistry> {
   const options = { timeoutMs: config.providerTimeoutMs, publicUrl: config.publicUrl, logger: logger.child({ component: 'billing' }) };
   const providers = new Map<Provider, PaymentProvider>();
   for (const provider of enabledProviders(config)) {
     switch (provider) {
       case Provider.STRIPE:
-        providers.set(provider, new StripeProvider(config.stripe!, options));
+        providers.set(provider, new (await import('./stripe.js')).StripeProvider(config.stripe!, options));
         break;
       case Provider.LEMON_SQUEEZY:
         providers.set(provider, new LemonSqueezyProvider(config.lemon!, options));

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 
@@ -18,10 +17,13 @@ export interface Mailer {
 /** SMTP when `SMTP_URL` is set; otherwise each mail becomes a file in `MAIL_OUTBOX_DIR`. */
 export function createMailer(config: Config, logger: Logger): Mailer {
   if (config.smtpUrl) {
-    const transport = nodemailer.createTransport(config.smtpUrl);
+    const smtpUrl = config.smtpUrl;
+    // nodemailer is loaded only by deployments that send through SMTP.
+    let transport: Promise<{ sendMail(message: object): Promise<unknown> }> | undefined;
     return {
       async send(mail) {
-        await transport.sendMail({ from: config.mailFrom, ...mail });
+        transport ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport(smtpUrl));
+        await (await transport).sendMail({ from: config.mailFrom, ...mail });
         logger.info({ subject: mail.subject }, 'mail sent through SMTP');
       },
     };
