@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateApiKeyDocument, MeDocument, RegisterDocument } from '../../sdk/index.js';
 import { registerUser, uniqueEmail } from '../support/accounts.js';
+import { freshWindow } from '../support/limits.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -23,6 +24,8 @@ const sample = (text: string, name: string, labels: Record<string, string>) => {
 
 describe('/metrics', () => {
   it('exports request and operation latency, refusals by tier, pool use and job runs', async () => {
+    // The three public mutations below must share one per-IP window for the third to be refused.
+    await freshWindow(5_000);
     const user = await registerUser(server);
     await user.client.request(MeDocument, {}, {});
     await user.client.raw(CreateApiKeyDocument, { input: { name: 'second' } }); // FREE: quota refusal
