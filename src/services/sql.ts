@@ -22,6 +22,9 @@ export interface Sql {
   query<T extends object = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
 }
 
+/** Runs one `Statement`; its rows. */
+export const run = <T extends object = Row>(sql: Sql, statement: Statement): Promise<T[]> => sql.query<T>(statement.sql, statement.params);
+
 /** What the state machine accepts: the caller's transaction either way. */
 export type SqlTransaction = EntityManager | Sql;
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Provider, SubscriptionStatus, Tier } from '../entities/enums.js';
 import { entitlementSourcesSql, resolveEntitlement, toEntitlementSource, withSource, type EntitlementSource } from './entitlements.js';
-import { asSql, together, type Row, type Sql, type SqlTransaction, type Statement } from './sql.js';
+import { asSql, run, together, type Row, type Sql, type SqlTransaction, type Statement } from './sql.js';
 
 /**
  * The subscription state machine, in one place (SPEC §8, §9). Webhooks, Toss confirmations and
@@ -233,7 +233,7 @@ export function auditStatement(audit: AuditRow): Statement {
 /** One row of the audit trail (`subscription_events`). */
 export async function recordAudit(tx: SqlTransaction, audit: AuditRow): Promise<string> {
   const statement = auditStatement(audit);
-  await asSql(tx).query(statement.sql, statement.params);
+  await run(asSql(tx), statement);
   return statement.params[0] as string;
 }
 

@@ -6,7 +6,7 @@ import { safeErrorMessage } from '../logger.js';
 import type { VerifiedWebhook } from '../providers/types.js';
 import { isUuid } from './api-keys.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from './cursors.js';
-import type { Sql, Statement } from './sql.js';
+import { run, type Sql, type Statement } from './sql.js';
 
 /**
  * The webhook ledger (`webhook_events`): one row per (provider, event id), written in the same
@@ -66,8 +66,7 @@ export function claimStatement(provider: Provider, event: VerifiedWebhook): Stat
 
 /** `claimStatement` on its own: the claimed row's id, or null for a duplicate. */
 export async function claimWebhookEvent(sql: Sql, provider: Provider, event: VerifiedWebhook): Promise<string | null> {
-  const claim = claimStatement(provider, event);
-  const [row] = await sql.query<{ id: string }>(claim.sql, claim.params);
+  const [row] = await run<{ id: string }>(sql, claimStatement(provider, event));
   return row?.id ?? null;
 }
 
@@ -93,8 +92,7 @@ export function settleStatement(id: string, result: SettledEvent): Statement {
 }
 
 export async function settleWebhookEvent(sql: Sql, id: string, result: SettledEvent): Promise<void> {
-  const settle = settleStatement(id, result);
-  await sql.query(settle.sql, settle.params);
+  await run(sql, settleStatement(id, result));
 }
 
 /**
