@@ -10,6 +10,11 @@ export interface Database {
   url: string;
   /** Set when the database runs in this process (PGlite). */
   embedded?: EmbeddedPostgres;
+  /**
+   * Named prepared statements are safe on this database's connections. Not on the embedded one: its
+   * connections share one PGlite session, where a name prepared by one connection clashes with the next's.
+   */
+  preparedStatements: boolean;
   /** pgvector is present and `memories.embedding` has the configured dimension: semantic recall is possible. */
   vectorSearch: boolean;
   close(): Promise<void>;
@@ -49,6 +54,7 @@ export async function openDatabase(config: Config, logger: Logger, options: Open
     orm: ready,
     url,
     embedded,
+    preparedStatements: !embedded,
     vectorSearch,
     async close() {
       await ready.close(true);

@@ -39,11 +39,7 @@ interface PgClient {
 }
 
 export interface TransactionOptions {
-  /**
-   * Prepare the statements (named, once per connection). Off for the embedded database: its
-   * connections share one PGlite session, where a name prepared by one connection clashes with the
-   * next connection's.
-   */
+  /** Prepare the statements (named, once per connection): `Database.preparedStatements`. */
   prepare: boolean;
 }
 
