@@ -114,7 +114,10 @@ end
 return out
 `;
 
-type RedisWithTake = Redis & { stellarTakeMany(keys: number, ...args: (string | number)[]): Promise<number[]> };
+type RedisWithTake = Redis & { stellarTakeMany(keys: number, ...args: (string | number | (string | number)[])[]): Promise<number[]> };
+
+/** Takes per script call: one call blocks Redis while it runs, so a flood is cut into short ones. */
+const MAX_TAKES_PER_CALL = 500;
 
 interface PendingTake {
   key: string;
@@ -147,12 +150,17 @@ export class RedisCounterStore implements CounterStore {
   }
 
   private flush(): void {
-    const batch = this.pending;
+    const pending = this.pending;
     this.pending = [];
-    const args = batch.flatMap((t) => [t.cost, t.limit]);
-    this.redis.stellarTakeMany(batch.length, ...batch.map((t) => t.key), 2 * WINDOW_MS, ...args).then(
-      (out) => batch.forEach((t, i) => t.resolve({ allowed: out[2 * i] === 1, used: out[2 * i + 1]! })),
-      (err: unknown) => batch.forEach((t) => t.reject(err)),
-    );
+    for (let start = 0; start < pending.length; start += MAX_TAKES_PER_CALL) {
+      const batch = pending.slice(start, start + MAX_TAKES_PER_CALL);
+      // Arrays, not spread arguments: ioredis flattens them, and a spread of a large turn would overflow the stack.
+      const keys = batch.map((t) => t.key);
+      const costsAndLimits = batch.flatMap((t) => [t.cost, t.limit]);
+      this.redis.stellarTakeMany(batch.length, keys, 2 * WINDOW_MS, costsAndLimits).then(
+        (out) => batch.forEach((t, i) => t.resolve({ allowed: out[2 * i] === 1, used: out[2 * i + 1]! })),
+        (err: unknown) => batch.forEach((t) => t.reject(err)),
+      );
+    }
   }
 }

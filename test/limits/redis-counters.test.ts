@@ -32,6 +32,13 @@ describe.skipIf(!redisAvailable())(`Redis counters, coalesced per turn (${REDIS_
     expect(results.filter((r) => !r.allowed).every((r) => r.used === 60 && r.remaining === 0)).toBe(true);
   });
 
+  it('stays exact for a turn of 1,200 takes, more than one script call holds', async () => {
+    const key = bucket('large');
+    const results = await Promise.all(Array.from({ length: 1_200 }, () => a.take(key, 1, 1_000)));
+    expect(results.filter((r) => r.allowed)).toHaveLength(1_000);
+    expect(new Set(results.filter((r) => r.allowed).map((r) => r.used)).size).toBe(1_000);
+  });
+
   it('keeps counters, costs and limits apart within one call, and a cost of 0 only reads', async () => {
     const [x, y] = [bucket('x'), bucket('y')];
     const results = await Promise.all([a.take(x, 2, 5), a.take(y, 1, 1), a.take(x, 2, 5), a.take(y, 1, 1), a.take(x, 2, 5), a.take(x, 0, 5)]);
