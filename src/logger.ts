@@ -101,7 +101,8 @@ class LazyChildLogger {
     private readonly options: object,
   ) {}
 
-  private real(): Logger {
+  /** The pino child, made on first need. */
+  real(): Logger {
     return (this.bound ??= this.parent.child(this.bindings, this.options));
   }
 
@@ -127,7 +128,7 @@ class LazyChildLogger {
 for (const level of LEVELS) {
   Object.defineProperty(LazyChildLogger.prototype, level, {
     value(this: LazyChildLogger, ...args: unknown[]) {
-      if (this.isLevelEnabled(level)) (this['real']()[level] as (...a: unknown[]) => void)(...args);
+      if (this.isLevelEnabled(level)) (this.real()[level] as (...a: unknown[]) => void)(...args);
     },
   });
 }
