@@ -42,12 +42,34 @@ export class RateLimiter {
   }
 }
 
+/**
+ * Counts are kept exact by counting at call time; the answers of one event-loop turn are given
+ * together after it (setImmediate), as the Redis store's batch is. Answered at once, each request
+ * would run to its response write alone; answered together, the turn's responses go out in one
+ * burst and the clients' next requests arrive together, which on a small machine costs the server
+ * a quarter less CPU per request (README, "Benchmarks").
+ */
 export class MemoryCounterStore implements CounterStore {
   readonly kind = 'memory' as const;
   /** window start → bucket → units used; only the current and previous windows are kept. */
   private readonly windows = new Map<number, Map<string, number>>();
+  private answers: (() => void)[] = [];
 
-  async take(bucket: string, windowStart: number, cost: number, limit: number): Promise<TakeResult> {
+  take(bucket: string, windowStart: number, cost: number, limit: number): Promise<TakeResult> {
+    const result = this.count(bucket, windowStart, cost, limit);
+    return new Promise((resolve) => {
+      if (this.answers.length === 0) setImmediate(() => this.answerAll());
+      this.answers.push(() => resolve(result));
+    });
+  }
+
+  private answerAll(): void {
+    const answers = this.answers;
+    this.answers = [];
+    for (const answer of answers) answer();
+  }
+
+  private count(bucket: string, windowStart: number, cost: number, limit: number): TakeResult {
     let counters = this.windows.get(windowStart);
     if (!counters) {
       counters = new Map();
