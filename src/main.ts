@@ -3,6 +3,7 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { createLogger } from './logger.js';
+import { boundHeapGrowth } from './memory-policy.js';
 import { createRuntime } from './runtime.js';
 
 /** Process entry: configuration, database, runtime, HTTP server, and a graceful stop on SIGTERM. */
@@ -23,6 +24,7 @@ try {
   exitOnConfigError(err);
 }
 
+boundHeapGrowth();
 const logger = createLogger(config);
 const db = await openDatabase(config, logger, { migrate: true }).catch(exitOnConfigError);
 const rt = await createRuntime(config, logger, db);

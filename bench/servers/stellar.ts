@@ -6,6 +6,7 @@ import { openDatabase } from '../../src/db/database.js';
 import { Tier } from '../../src/entities/enums.js';
 import type { GraphQLContext } from '../../src/graphql/context.js';
 import { createLogger } from '../../src/logger.js';
+import { boundHeapGrowth } from '../../src/memory-policy.js';
 import { createRuntime } from '../../src/runtime.js';
 import { buildGraphQLSchema } from '../../src/schema/build.js';
 import { createAccount } from '../../src/services/accounts.js';
@@ -29,6 +30,7 @@ class BenchResolver {
 }
 
 const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', PORT: '0', HOST: '127.0.0.1' });
+boundHeapGrowth();
 const logger = createLogger(config);
 const db = await openDatabase(config, logger, { migrate: true });
 const rt = await createRuntime(config, logger, db);
