@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { load, ratio, startServer, withCpuPerRequest, type BenchServer } from './lib.js';
+import { load, quantile, ratio, startServer, withCpuPerRequest, type BenchServer, type LoadResult } from './lib.js';
 
 /**
  * Issue 3's figure: the full auth + rate-limit + directive path against Apollo answering a trivial
@@ -9,6 +9,11 @@ import { load, ratio, startServer, withCpuPerRequest, type BenchServer } from '.
  * stellar server runs once per counter store: memory (embedded database), Redis, PostgreSQL.
  * The embedded server is measured as it runs after its first start, on an existing data folder:
  * the very first start also runs initdb, whose peak (reported as firstStartPeakRssMb) is a one-time cost.
+ *
+ * Throughput on a small shared VM drifts by a third within minutes, both ways, so one measurement
+ * per server would mostly compare moments. Every server is started once and measured `rounds` times,
+ * in turn (baseline, memory, Redis, PostgreSQL, then again); each figure is the median of its rounds
+ * and each ratio compares medians. The single rounds are kept in the results.
  */
 
 interface StellarInfo {
@@ -22,26 +27,23 @@ export interface AuthLimitOptions {
   redisUrl?: string;
   durationSec: number;
   connections: number;
+  rounds: number;
 }
 
-export async function benchAuthLimit(options: AuthLimitOptions) {
-  const run = async (server: BenchServer<{ url: string; apiKey?: string }>, query: string) => {
-    try {
-      const headers: Record<string, string> = server.info.apiKey ? { authorization: `Bearer ${server.info.apiKey}` } : {};
-      await load({ url: server.info.url, query, headers, connections: options.connections, durationSec: 2 }); // warm-up
-      const measured = await withCpuPerRequest(server, options.durationSec, () =>
-        load({ url: server.info.url, query, headers, connections: options.connections, durationSec: options.durationSec }),
-      );
-      return { ...measured, peakRssMb: Math.round(await server.peakRssMb()) };
-    } finally {
-      await server.stop();
-    }
-  };
+interface Contender {
+  name: string;
+  query: string;
+  server: BenchServer<{ url: string; apiKey?: string }>;
+  rounds: (LoadResult & { cpuUsPerRequest: number })[];
+}
 
-  const baseline = await run(await startServer('bench/servers/trivial.ts'), '{ hello }');
-  const results: Record<string, unknown> = { baseline: { query: '{ hello }', ...baseline } };
+const median = (values: number[]) => quantile(values, 0.5);
+
+export async function benchAuthLimit(options: AuthLimitOptions) {
+  const contenders: Contender[] = [];
   const embeddedDir = await mkdtemp(join(tmpdir(), 'stellar-bench-pg-'));
   try {
+    contenders.push({ name: 'baseline', query: '{ hello }', server: await startServer('bench/servers/trivial.ts'), rounds: [] });
     const firstStart = await startServer<StellarInfo>('bench/servers/stellar.ts', embeddedEnv(embeddedDir));
     const firstStartPeakRssMb = Math.round(await firstStart.peakRssMb());
     await firstStart.stop();
@@ -51,20 +53,50 @@ export async function benchAuthLimit(options: AuthLimitOptions) {
     if (options.databaseUrl) stores.push(['postgres', { DATABASE_URL: options.databaseUrl, REDIS_URL: undefined }]);
     for (const [name, env] of stores) {
       const server = await startServer<StellarInfo>('bench/servers/stellar.ts', env);
+      contenders.push({ name, query: '{ benchPing }', server, rounds: [] });
       if (server.info.counters !== name) throw new Error(`expected ${name} counters, server uses ${server.info.counters}`);
-      const measured = await run(server, '{ benchPing }');
-      results[name] = {
+    }
+
+    const measure = ({ server, query }: Contender, durationSec: number) => {
+      const headers: Record<string, string> = server.info.apiKey ? { authorization: `Bearer ${server.info.apiKey}` } : {};
+      return load({ url: server.info.url, query, headers, connections: options.connections, durationSec });
+    };
+    for (const contender of contenders) await measure(contender, 2); // warm-up
+    for (let round = 0; round < options.rounds; round++) {
+      for (const contender of contenders) {
+        contender.rounds.push(await withCpuPerRequest(contender.server, options.durationSec, () => measure(contender, options.durationSec)));
+      }
+    }
+
+    const results: Record<string, unknown> = {};
+    const summary = async ({ rounds, server }: Contender) => ({
+      requestsPerSec: median(rounds.map((r) => r.requestsPerSec)),
+      cpuUsPerRequest: median(rounds.map((r) => r.cpuUsPerRequest)),
+      p50Ms: median(rounds.map((r) => r.p50Ms)),
+      p99Ms: median(rounds.map((r) => r.p99Ms)),
+      non2xx: rounds.reduce((n, r) => n + r.non2xx, 0),
+      errors: rounds.reduce((n, r) => n + r.errors, 0),
+      graphqlErrors: rounds.reduce((n, r) => n + r.graphqlErrors, 0),
+      peakRssMb: Math.round(await server.peakRssMb()),
+      rounds: rounds.map((r) => ({ requestsPerSec: r.requestsPerSec, cpuUsPerRequest: r.cpuUsPerRequest })),
+    });
+    const baseline = await summary(contenders[0]!);
+    results.baseline = { query: '{ hello }', ...baseline };
+    for (const contender of contenders.slice(1)) {
+      const measured = await summary(contender);
+      results[contender.name] = {
         query: '{ benchPing } (@auth @rateLimit)',
         ...measured,
-        ...(name === 'memory' ? { firstStartPeakRssMb } : {}),
+        ...(contender.name === 'memory' ? { firstStartPeakRssMb } : {}),
         ratioToBaseline: ratio(measured.requestsPerSec, baseline.requestsPerSec),
         cpuRatioToBaseline: ratio(baseline.cpuUsPerRequest, measured.cpuUsPerRequest),
       };
     }
+    return { rounds: options.rounds, ...results };
   } finally {
+    for (const { server } of contenders) await server.stop();
     await rm(embeddedDir, { recursive: true, force: true });
   }
-  return results;
 }
 
 const embeddedEnv = (dir: string) => ({ DATABASE_URL: undefined, REDIS_URL: undefined, EMBEDDED_DB_DIR: dir });
