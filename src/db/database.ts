@@ -11,10 +11,12 @@ export interface Database {
   /** Set when the database runs in this process (PGlite). */
   embedded?: EmbeddedPostgres;
   /**
-   * Named prepared statements are safe on this database's connections. Not on the embedded one: its
-   * connections share one PGlite session, where a name prepared by one connection clashes with the next's.
+   * Each connection is a PostgreSQL session of its own, so named prepared statements and pipelined
+   * messages are safe. Not on the embedded database: its connections share one PGlite session, where
+   * a name prepared by one connection clashes with the next's, and its socket server keeps one
+   * connection's messages together only once a transaction is reported open.
    */
-  preparedStatements: boolean;
+  sessionPerConnection: boolean;
   /** pgvector is present and `memories.embedding` has the configured dimension: semantic recall is possible. */
   vectorSearch: boolean;
   close(): Promise<void>;
@@ -54,7 +56,7 @@ export async function openDatabase(config: Config, logger: Logger, options: Open
     orm: ready,
     url,
     embedded,
-    preparedStatements: !embedded,
+    sessionPerConnection: !embedded,
     vectorSearch,
     async close() {
       await ready.close(true);

@@ -89,7 +89,7 @@ export async function applyWebhookEvent(
 ): Promise<AppliedEvent> {
   let done: AppliedEvent;
   try {
-    done = await inTransaction(em, { prepare: deps.db.preparedStatements }, (sql) => applyNormalized(sql, provider, event, normalized));
+    done = await inTransaction(em, { sessionPerConnection: deps.db.sessionPerConnection }, (sql) => applyNormalized(sql, provider, event, normalized));
   } catch (err) {
     deps.logger.error({ component: 'webhooks', provider, eventId: event.eventId, type: event.type, err }, 'webhook event failed; recorded for retry');
     await recordWebhookFailure(em, provider, event, err);

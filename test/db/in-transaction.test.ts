@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inTransaction, type Sql } from '../../src/services/sql.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+/**
+ * `inTransaction` (the webhook ingest's transactions on `pg` directly): on a PostgreSQL server BEGIN
+ * travels in one write with the first statement, on the embedded database it is a statement of its
+ * own. Either way: all or nothing, the first statement's rows as answered, and a connection that is
+ * fit for the next transaction after any failure.
+ */
+describe('inTransaction', () => {
+  let server: TestServer;
+  const transaction = <T>(work: (sql: Sql) => Promise<T>) =>
+    inTransaction(server.rt.forkEm(), { sessionPerConnection: server.rt.db.sessionPerConnection }, work);
+  const counter = async (name: string) => (await server.sql<{ n: number }>(`select n from tx_counters where name = ?`, [name]))[0]?.n;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    await server.sql(`create table tx_counters (name text primary key, n int not null check (n < 100))`);
+  });
+  afterAll(() => server?.close());
+
+  it('answers the first statement with its own rows and commits every statement', async () => {
+    const rows = await transaction(async (sql) => {
+      const first = await sql.query<{ name: string; n: number }>(`insert into tx_counters (name, n) values (?, ?) returning name, n`, ['a', 1]);
+      await sql.query(`update tx_counters set n = n + 1 where name = ?`, ['a']);
+      return first;
+    });
+    expect(rows).toEqual([{ name: 'a', n: 1 }]);
+    expect(await counter('a')).toBe(2);
+  });
+
+  it('a failing first statement: nothing written, and the connections serve the next transactions', async () => {
+    await expect(transaction((sql) => sql.query(`insert into tx_counters (name, n) values (?, ?)`, ['b', 500]))).rejects.toThrow(/check constraint/);
+    await expect(
+      transaction(async (sql) => {
+        await sql.query(`insert into tx_counters (name, n) values (?, ?)`, ['b', 1]);
+        await sql.query(`insert into tx_counters (name, n) values (?, ?)`, ['b', 2]);
+      }),
+    ).rejects.toThrow(/duplicate key/);
+    expect(await counter('b')).toBeUndefined();
+    // More transactions than the pool has connections: every connection that failed above is reused.
+    await Promise.all(Array.from({ length: 12 }, (_, i) => transaction((sql) => sql.query(`insert into tx_counters (name, n) values (?, 0)`, [`b${i}`]))));
+    expect(Number((await server.sql<{ c: string }>(`select count(*) as c from tx_counters where name like 'b%'`))[0]!.c)).toBe(12);
+  });
+
+  it('rolls back the first statement when the work throws after it', async () => {
+    await expect(
+      transaction(async (sql) => {
+        await sql.query(`insert into tx_counters (name, n) values (?, ?)`, ['c', 1]);
+        throw new Error('work failed');
+      }),
+    ).rejects.toThrow('work failed');
+    expect(await counter('c')).toBeUndefined();
+  });
+
+  it('holds the first statement’s row lock to the end: 40 concurrent read-then-write increments lose none', async () => {
+    await server.sql(`insert into tx_counters (name, n) values ('d', 0)`);
+    await Promise.all(
+      Array.from({ length: 40 }, () =>
+        transaction(async (sql) => {
+          const [row] = await sql.query<{ n: number }>(`select n from tx_counters where name = ? for update`, ['d']);
+          await sql.query(`update tx_counters set n = ? where name = ?`, [row!.n + 1, 'd']);
+        }),
+      ),
+    );
+    expect(await counter('d')).toBe(40);
+  });
+});
