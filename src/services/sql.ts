@@ -63,6 +63,8 @@ const PgQuery = pg.Query as unknown as new (config: QueryConfig & { queryMode: '
  * costs the server ~100 µs of CPU, and an event's transaction made four (BEGIN, two statements,
  * COMMIT). An error in either skips the rest up to the Sync, as for a lone statement; the caller
  * rolls back. Resolves with the statement's rows (the BEGIN's empty result is the first of two).
+ * pg records a named statement as parsed at the first ParseComplete, here the BEGIN's; that is
+ * right as long as the statement itself parses, which our fixed templates do.
  */
 class BeginThenQuery extends PgQuery {
   // Not `rows`: pg's Query reads that as a portal's row limit.
