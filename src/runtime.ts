@@ -139,7 +139,7 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     entitlements: new Entitlements(bus, forkEm),
     rateLimiter: new RateLimiter(store),
     usage,
-    mailer: createMailer(config, logger),
+    mailer: await createMailer(config, logger),
     semantic,
     storeCombiner: new StoreCombiner(forkEm),
     providers: await createProviderRegistry(config, logger),

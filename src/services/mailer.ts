@@ -14,16 +14,17 @@ export interface Mailer {
   send(mail: Mail): Promise<void>;
 }
 
-/** SMTP when `SMTP_URL` is set; otherwise each mail becomes a file in `MAIL_OUTBOX_DIR`. */
-export function createMailer(config: Config, logger: Logger): Mailer {
+/**
+ * SMTP when `SMTP_URL` is set; otherwise each mail becomes a file in `MAIL_OUTBOX_DIR`. nodemailer is
+ * loaded, at start, only by deployments that send through SMTP.
+ */
+export async function createMailer(config: Config, logger: Logger): Promise<Mailer> {
   if (config.smtpUrl) {
-    const smtpUrl = config.smtpUrl;
-    // nodemailer is loaded only by deployments that send through SMTP.
-    let transport: Promise<{ sendMail(message: object): Promise<unknown> }> | undefined;
+    const { default: nodemailer } = await import('nodemailer');
+    const transport = nodemailer.createTransport(config.smtpUrl);
     return {
       async send(mail) {
-        transport ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport(smtpUrl));
-        await (await transport).sendMail({ from: config.mailFrom, ...mail });
+        await transport.sendMail({ from: config.mailFrom, ...mail });
         logger.info({ subject: mail.subject }, 'mail sent through SMTP');
       },
     };
