@@ -43,6 +43,27 @@ export class RateLimiter {
 }
 
 /**
+ * Gathers what is added during one turn of the event loop and hands it over once, right after the
+ * turn (setImmediate): the counter stores answer, or send to Redis, a turn's takes together.
+ */
+class PerTurnBatch<T> {
+  private items: T[] = [];
+
+  constructor(private readonly handOver: (items: T[]) => void) {}
+
+  add(item: T): void {
+    if (this.items.length === 0) setImmediate(() => this.handOverAll());
+    this.items.push(item);
+  }
+
+  private handOverAll(): void {
+    const items = this.items;
+    this.items = [];
+    this.handOver(items);
+  }
+}
+
+/**
  * Counts are kept exact by counting at call time; the answers of one event-loop turn are given
  * together after it (setImmediate), as the Redis store's batch is. Answered at once, each request
  * would run to its response write alone; answered together, the turn's responses go out in one
@@ -53,20 +74,11 @@ export class MemoryCounterStore implements CounterStore {
   readonly kind = 'memory' as const;
   /** window start → bucket → units used; only the current and previous windows are kept. */
   private readonly windows = new Map<number, Map<string, number>>();
-  private answers: (() => void)[] = [];
+  private readonly answers = new PerTurnBatch<() => void>((answers) => answers.forEach((answer) => answer()));
 
   take(bucket: string, windowStart: number, cost: number, limit: number): Promise<TakeResult> {
     const result = this.count(bucket, windowStart, cost, limit);
-    return new Promise((resolve) => {
-      if (this.answers.length === 0) setImmediate(() => this.answerAll());
-      this.answers.push(() => resolve(result));
-    });
-  }
-
-  private answerAll(): void {
-    const answers = this.answers;
-    this.answers = [];
-    for (const answer of answers) answer();
+    return new Promise((resolve) => this.answers.add(() => resolve(result)));
   }
 
   private count(bucket: string, windowStart: number, cost: number, limit: number): TakeResult {
@@ -157,7 +169,7 @@ interface PendingTake {
 export class RedisCounterStore implements CounterStore {
   readonly kind = 'redis' as const;
   private readonly redis: RedisWithTake;
-  private pending: PendingTake[] = [];
+  private readonly pending = new PerTurnBatch<PendingTake>((takes) => this.send(takes));
 
   constructor(redis: Redis) {
     redis.defineCommand('stellarTakeMany', { lua: TAKE_MANY_SCRIPT });
@@ -165,15 +177,10 @@ export class RedisCounterStore implements CounterStore {
   }
 
   take(bucket: string, windowStart: number, cost: number, limit: number): Promise<TakeResult> {
-    return new Promise((resolve, reject) => {
-      if (this.pending.length === 0) setImmediate(() => this.flush());
-      this.pending.push({ key: `stellar:rl:${bucket}:${windowStart}`, cost, limit, resolve, reject });
-    });
+    return new Promise((resolve, reject) => this.pending.add({ key: `stellar:rl:${bucket}:${windowStart}`, cost, limit, resolve, reject }));
   }
 
-  private flush(): void {
-    const pending = this.pending;
-    this.pending = [];
+  private send(pending: PendingTake[]): void {
     for (let start = 0; start < pending.length; start += MAX_TAKES_PER_CALL) {
       const batch = pending.slice(start, start + MAX_TAKES_PER_CALL);
       // Arrays, not spread arguments: ioredis flattens them, and a spread of a large turn would overflow the stack.
