@@ -40,9 +40,10 @@ interface QueryConfig {
   values?: unknown[];
 }
 
-/** The minimal `pg` client surface used here. */
+/** The minimal `pg` client surface used here: a query config answers a promise, a query object itself. */
 interface PgClient {
-  query(config: string | QueryConfig | BeginThenQuery, values?: unknown[]): Promise<{ rows: unknown[] }> | BeginThenQuery;
+  query(config: string | QueryConfig): Promise<{ rows: unknown[] }>;
+  query<Q extends BeginThenQuery>(query: Q): Q;
 }
 
 /** The protocol messages of pg's connection that BeginThenQuery sends itself. */
@@ -132,10 +133,10 @@ export async function inTransaction<T>(em: EntityManager, options: TransactionOp
       const config = { ...numbered(text, options.sessionPerConnection), values: [...params] };
       if (!begun) {
         begun = true;
-        if (options.sessionPerConnection) return (await (connection.query(new BeginThenQuery(config)) as BeginThenQuery).statementRows) as R[];
+        if (options.sessionPerConnection) return (await connection.query(new BeginThenQuery(config)).statementRows) as R[];
         await connection.query('begin');
       }
-      return ((await connection.query(config)) as { rows: R[] }).rows;
+      return (await connection.query(config)).rows as R[];
     },
   };
   try {
@@ -144,7 +145,7 @@ export async function inTransaction<T>(em: EntityManager, options: TransactionOp
     return result;
   } catch (err) {
     // A connection that broke is marked by knex and not handed out again.
-    if (begun) await (connection.query('rollback') as Promise<unknown>).catch(() => undefined);
+    if (begun) await connection.query('rollback').catch(() => undefined);
     throw err;
   } finally {
     await client.releaseConnection(connection);
