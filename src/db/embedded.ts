@@ -30,25 +30,28 @@ function keepWebAssemblyOnBaselineTier(): void {
 }
 
 /**
+ * PGlite with our settings, served on a loopback socket. Every connection shares PGlite's single
+ * session; the socket server queues them and keeps a transaction's statements together, so a small
+ * pool is safe.
+ */
+async function servePGlite(dataDir: string, loadDataDir?: Blob) {
+  keepWebAssemblyOnBaselineTier();
+  const db = await PGlite.create(dataDir, { extensions: { vector }, startParams: EMBEDDED_START_PARAMS, ...(loadDataDir ? { loadDataDir } : {}) });
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 16 });
+  await server.start();
+  return { db, server, url: `postgres://postgres:postgres@${server.getServerConn()}/postgres` };
+}
+
+/**
  * PostgreSQL in-process (PGlite) exposed on a loopback socket, so the `pg` driver and MikroORM use
  * it exactly like a server. `dir` is a folder to keep the data in, or `memory` for a throwaway one.
  * `snapshot` (a tarball from `dumpDataDir`) skips initdb, which is most of the cold start.
  */
 export async function startEmbeddedPostgres(dir: string, options: { snapshot?: Blob } = {}): Promise<EmbeddedPostgres> {
-  const dataDir = dir === 'memory' ? 'memory://' : dir;
   if (dir !== 'memory') await mkdir(dir, { recursive: true });
-  keepWebAssemblyOnBaselineTier();
-  const db = await PGlite.create(dataDir, {
-    extensions: { vector },
-    startParams: EMBEDDED_START_PARAMS,
-    ...(options.snapshot ? { loadDataDir: options.snapshot } : {}),
-  });
-  // Every connection shares PGlite's single session; the server queues them and keeps a
-  // transaction's statements together, so a small pool is safe.
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 16 });
-  await server.start();
+  const { db, server, url } = await servePGlite(dir === 'memory' ? 'memory://' : dir, options.snapshot);
   return {
-    url: `postgres://postgres:postgres@${server.getServerConn()}/postgres`,
+    url,
     async stop() {
       await server.stop();
       await db.close();
@@ -58,11 +61,9 @@ export async function startEmbeddedPostgres(dir: string, options: { snapshot?: B
 
 /** A tarball of a database folder, to start later copies quickly (tests). */
 export async function snapshotEmbedded(build: (url: string) => Promise<void>): Promise<Blob> {
-  const db = await PGlite.create('memory://', { extensions: { vector }, startParams: EMBEDDED_START_PARAMS });
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 16 });
-  await server.start();
+  const { db, server, url } = await servePGlite('memory://');
   try {
-    await build(`postgres://postgres:postgres@${server.getServerConn()}/postgres`);
+    await build(url);
   } finally {
     await server.stop();
   }
