@@ -3,7 +3,7 @@ import { Provider, SubscriptionStatus, WebhookOutcome } from '../entities/enums.
 import { BillingEventType, WebhookRejected, WebhookSecretMissing, type NormalizedWebhook, type VerifiedWebhook, type WebhookRequest } from '../providers/types.js';
 import type { Runtime } from '../runtime.js';
 import { priceFor } from './plans.js';
-import { inTransaction, type Sql } from './sql.js';
+import { inTransaction, type Sql, type Statement } from './sql.js';
 import { applySubscriptionChange, type ApplyResult, type ChangeLedger } from './subscription-state.js';
 import { claimStatement, claimWebhookEvent, errorText, isSettled, recordWebhookFailure, settleStatement, settleWebhookEvent } from './webhook-ledger.js';
 
@@ -121,7 +121,8 @@ const appliedEvent = (ledgerId: string, result: EventResult): AppliedEvent => ({
 
 /**
  * Inside the event's transaction. A subscription change claims and settles the ledger row in its own
- * two statements (ChangeLedger); the other kinds claim it first and settle it last.
+ * two statements (ChangeLedger), the settle also completing the checkout the event finishes; the
+ * other kinds claim it first and settle it last.
  */
 async function applyNormalized(sql: Sql, provider: Provider, event: VerifiedWebhook, normalized: NormalizedWebhook): Promise<AppliedEvent> {
   if (normalized.kind !== 'change') {
@@ -135,7 +136,11 @@ async function applyNormalized(sql: Sql, provider: Provider, event: VerifiedWebh
   // metrics) is then our plan's price for the tier the variant maps to.
   const { state } = normalized;
   const price = state.tier && state.amount == null ? priceFor(state.tier, provider) : null;
-  const ledger: ChangeLedger = { claim: claimStatement(provider, event), settle: (id, applied) => settleStatement(id, fromApplyResult(applied)) };
+  const checkoutCompleted = normalized.checkoutReference ? [checkoutCompletion(provider, normalized.checkoutReference)] : [];
+  const ledger: ChangeLedger = {
+    claim: claimStatement(provider, event),
+    settle: (id, applied) => [settleStatement(id, fromApplyResult(applied)), ...checkoutCompleted],
+  };
   const applied = await applySubscriptionChange(
     sql,
     { ...state, provider, ...(price ? { amount: price.amount, currency: price.currency } : {}) },
@@ -143,14 +148,13 @@ async function applyNormalized(sql: Sql, provider: Provider, event: VerifiedWebh
     ledger,
   );
   if (applied.outcome === 'NOT_CLAIMED') return duplicate;
-  if (normalized.checkoutReference) {
-    await sql.query(`update checkouts set status = 'COMPLETED', completed_at = now() where provider = ? and reference = ? and status = 'OPEN'`, [
-      provider,
-      normalized.checkoutReference,
-    ]);
-  }
   return appliedEvent(applied.ledgerId!, fromApplyResult(applied));
 }
+
+const checkoutCompletion = (provider: Provider, reference: string): Statement => ({
+  sql: `update checkouts set status = 'COMPLETED', completed_at = now() where provider = ? and reference = ? and status = 'OPEN' returning id`,
+  params: [provider, reference],
+});
 
 function fromApplyResult(applied: ApplyResult): EventResult {
   if (applied.outcome === 'UNKNOWN_SUBSCRIPTION') return ignoredResult('no such subscription here, and the event does not say whose it is');

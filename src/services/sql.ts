@@ -21,6 +21,12 @@ export interface Statement {
 export interface Sql {
   /** Runs one statement (`?` placeholders); its rows. */
   query<T extends object = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /**
+   * Runs the transaction's last statement: nothing may run after it. `inTransaction` on a PostgreSQL
+   * server sends COMMIT with it and answers its rows once committed; elsewhere the transaction's
+   * owner commits after it as usual.
+   */
+  queryLast<T extends object = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
 }
 
 /** Runs one `Statement`; its rows. */
@@ -31,7 +37,8 @@ export type SqlTransaction = EntityManager | Sql;
 
 export function asSql(tx: SqlTransaction): Sql {
   if (!(tx instanceof EntityManager)) return tx;
-  return { query: <T extends object>(sql: string, params: readonly unknown[] = []) => tx.execute<T[]>(sql, [...params]) };
+  const query = <T extends object>(sql: string, params: readonly unknown[] = []) => tx.execute<T[]>(sql, [...params]);
+  return { query, queryLast: query };
 }
 
 interface QueryConfig {
@@ -43,14 +50,15 @@ interface QueryConfig {
 /** The minimal `pg` client surface used here: a query config answers a promise, a query object itself. */
 interface PgClient {
   query(config: string | QueryConfig): Promise<{ rows: unknown[] }>;
-  query<Q extends BeginThenQuery>(query: Q): Q;
+  query<Q extends PipelinedQuery>(query: Q): Q;
 }
 
-/** The protocol messages of pg's connection that BeginThenQuery sends itself. */
+/** The protocol messages of pg's connection that PipelinedQuery sends itself. */
 interface PgConnection {
   parse(query: { text: string; name: string; types: unknown[] }): void;
   bind(config: { portal: string; statement: string; values: unknown[] }): void;
   execute(config: { portal: string; rows: number }): void;
+  sync(): void;
 }
 
 /** pg's own query class: extended protocol, results accumulated per statement. */
@@ -58,40 +66,57 @@ const PgQuery = pg.Query as unknown as new (config: QueryConfig & { queryMode: '
   prepare(connection: PgConnection): void;
 };
 
+/** Parse, Bind and Execute of a statement without parameters (BEGIN, COMMIT), unnamed. */
+function sendCommand(connection: PgConnection, text: string): void {
+  connection.parse({ text, name: '', types: [] });
+  connection.bind({ portal: '', statement: '', values: [] });
+  connection.execute({ portal: '', rows: 0 });
+}
+
 /**
- * A statement with BEGIN sent ahead of it, in the same socket write and under the same Sync, so
- * opening the transaction costs no round trip of its own: on this VM a write that wakes PostgreSQL
- * costs the server ~100 µs of CPU, and an event's transaction made four (BEGIN, two statements,
- * COMMIT). An error in either skips the rest up to the Sync, as for a lone statement; the caller
- * rolls back. Resolves with the statement's rows (the BEGIN's empty result is the first of two).
- * pg records a named statement as parsed at the first ParseComplete, here the BEGIN's; that is
- * right as long as the statement itself parses, which our fixed templates do.
+ * A statement with BEGIN ahead of it and/or COMMIT after it, in the same socket write and under the
+ * same Sync, so opening or closing the transaction costs no round trip of its own: on this VM a
+ * write that wakes PostgreSQL costs the server ~100 µs of CPU, and an event's transaction made four
+ * (BEGIN, two statements, COMMIT). An error in any of them skips the rest up to the Sync, as for a
+ * lone statement (a failed statement is never committed); the caller rolls back. Resolves with the
+ * statement's rows, once the whole pipeline has been answered.
+ * pg records a named statement as parsed at the first ParseComplete, here possibly the BEGIN's; that
+ * is right as long as the statement itself parses, which our fixed templates do.
  */
-class BeginThenQuery extends PgQuery {
+class PipelinedQuery extends PgQuery {
   // Not `rows`: pg's Query reads that as a portal's row limit.
   readonly statementRows: Promise<unknown[]>;
 
-  constructor(config: QueryConfig) {
+  constructor(
+    config: QueryConfig,
+    private readonly around: { begin: boolean; commit: boolean },
+  ) {
     let settle!: (err: Error | null, results: { rows: unknown[] }[]) => void;
     const rows = new Promise<unknown[]>((resolve, reject) => {
-      settle = (err, results) => (err ? reject(err) : resolve(results[results.length - 1]!.rows));
+      settle = (err, results) => (err ? reject(err) : resolve(results[around.begin ? 1 : 0]!.rows));
     });
     super({ ...config, queryMode: 'extended', callback: (err, results) => settle(err, results) });
     this.statementRows = rows;
   }
 
   override prepare(connection: PgConnection): void {
-    connection.parse({ text: 'begin', name: '', types: [] });
-    connection.bind({ portal: '', statement: '', values: [] });
-    connection.execute({ portal: '', rows: 0 });
-    super.prepare(connection);
+    if (this.around.begin) sendCommand(connection, 'begin');
+    if (!this.around.commit) return super.prepare(connection);
+    // pg's prepare ends the statement's messages with Sync: COMMIT goes in just before it, through
+    // a view of the connection (all else inherited) so the connection itself is left untouched.
+    const commitBeforeSync: PgConnection = Object.create(connection);
+    commitBeforeSync.sync = () => {
+      sendCommand(connection, 'commit');
+      connection.sync();
+    };
+    super.prepare(commitBeforeSync);
   }
 }
 
 export interface TransactionOptions {
   /**
-   * `Database.sessionPerConnection`: the statements are then prepared (named, once per connection)
-   * and BEGIN travels with the first of them.
+   * `Database.sessionPerConnection`: the statements are then prepared (named, once per connection),
+   * BEGIN travels with the first of them and COMMIT with the one run by `queryLast`.
    */
   sessionPerConnection: boolean;
 }
@@ -120,40 +145,56 @@ function numbered(sql: string, prepare: boolean): { name?: string; text: string 
 
 /**
  * Runs `work` in a transaction on a connection of the ORM's pool, without the ORM in between:
- * BEGIN (sent with the first statement), the statements with bound parameters, COMMIT (ROLLBACK
- * when `work` throws). Same pool, same connection settings (statement timeout, type parsers) as
- * `em.execute`. A `work` that runs no statement opens no transaction.
+ * BEGIN, the statements with bound parameters, COMMIT (ROLLBACK when `work` throws). On a PostgreSQL
+ * server BEGIN is sent with the first statement and COMMIT with the `queryLast` one, so a transaction
+ * of two statements is two round trips. Same pool, same connection settings (statement timeout, type
+ * parsers) as `em.execute`. A `work` that runs no statement opens no transaction.
  */
 export async function inTransaction<T>(em: EntityManager, options: TransactionOptions, work: (sql: Sql) => Promise<T>): Promise<T> {
   const client = em.getKnex().client;
   const connection = (await client.acquireConnection()) as PgClient;
-  let begun = false;
+  // Set inside `run`, read after `work`: typed with `as` so TypeScript does not narrow it to 'none'.
+  let state = 'none' as 'none' | 'open' | 'committed';
+  let lastRun = false;
+  const run = async <R extends object>(text: string, params: readonly unknown[], last: boolean): Promise<R[]> => {
+    if (lastRun) throw new Error('inTransaction: a statement after the last one');
+    lastRun = last;
+    const config = { ...numbered(text, options.sessionPerConnection), values: [...params] };
+    if (options.sessionPerConnection) {
+      const begin = state === 'none';
+      state = last ? 'committed' : 'open';
+      if (!begin && !last) return (await connection.query(config)).rows as R[];
+      return (await connection.query(new PipelinedQuery(config, { begin, commit: last })).statementRows) as R[];
+    }
+    if (state === 'none') await connection.query('begin');
+    state = 'open';
+    return (await connection.query(config)).rows as R[];
+  };
   const sql: Sql = {
-    query: async <R extends object>(text: string, params: readonly unknown[] = []) => {
-      const config = { ...numbered(text, options.sessionPerConnection), values: [...params] };
-      if (!begun) {
-        begun = true;
-        if (options.sessionPerConnection) return (await connection.query(new BeginThenQuery(config)).statementRows) as R[];
-        await connection.query('begin');
-      }
-      return (await connection.query(config)).rows as R[];
-    },
+    query: (text, params = []) => run(text, params, false),
+    queryLast: (text, params = []) => run(text, params, true),
   };
   try {
     const result = await work(sql);
-    if (begun) await connection.query('commit');
+    if (state === 'open') await connection.query('commit');
     return result;
   } catch (err) {
-    // A connection that broke is marked by knex and not handed out again.
-    if (begun) await connection.query('rollback').catch(() => undefined);
+    // A connection that broke is marked by knex and not handed out again. After a failed COMMIT
+    // (or a failed last statement) there may be no transaction left to roll back: harmless.
+    if (state !== 'none') await connection.query('rollback').catch(() => undefined);
     throw err;
   } finally {
     await client.releaseConnection(connection);
   }
 }
 
-/** Data-modifying statements run as one (each a CTE), in one round trip; the rows of the first. */
-export async function together(sql: Sql, statements: Statement[]): Promise<Row[]> {
+/**
+ * Data-modifying statements run as one (each a CTE), in one round trip; the rows of the first.
+ * `last`: they are the transaction's last statement (`Sql.queryLast`).
+ */
+export async function together(sql: Sql, statements: Statement[], { last = false } = {}): Promise<Row[]> {
   const ctes = statements.map((s, i) => `s${i} as (${s.sql})`).join(', ');
-  return sql.query(`with ${ctes} select * from s0`, statements.flatMap((s) => s.params));
+  const text = `with ${ctes} select * from s0`;
+  const params = statements.flatMap((s) => s.params);
+  return last ? sql.queryLast(text, params) : sql.query(text, params);
 }

@@ -23,7 +23,7 @@ import { asSql, run, together, type Row, type Sql, type SqlTransaction, type Sta
  * A change costs two statements (each a round trip): one locks the row and reads the user's
  * entitlement sources, one writes the row and its audit row. The rules between them (`isStale`,
  * `nextState`, `resolveEntitlement`) are TypeScript. A webhook's ledger row rides along: claimed in
- * the first statement, settled in the second (`ChangeLedger`).
+ * the first statement, settled in the second, which then ends the transaction (`ChangeLedger`).
  */
 
 export { BillingEventType } from '../providers/types.js';
@@ -106,8 +106,11 @@ export interface ApplyResult {
 export interface ChangeLedger {
   /** A data-modifying statement returning the claimed row's `id`, or no row: already recorded. */
   claim: Statement;
-  /** Records the result on the claimed row; runs with the change's write (alone when there is none). */
-  settle(ledgerId: string, result: ApplyResult): Statement;
+  /**
+   * What records the result: the claimed row's outcome, and anything else the event completes. These
+   * run with the change's write (alone when there is none) as the transaction's last statement.
+   */
+  settle(ledgerId: string, result: ApplyResult): Statement[];
 }
 const toDate = (value: unknown): Date | null => (value === null || value === undefined ? null : new Date(value as string));
 
@@ -317,10 +320,13 @@ export async function applySubscriptionChange(tx: SqlTransaction, change: Subscr
   let held = await lockForChange(sql, change, ledger?.claim);
   if (ledger && !held.ledgerId) return { outcome: 'NOT_CLAIMED', userId: null, before: null, after: null, entitlementChanged: false };
   const ledgerId = held.ledgerId ?? undefined;
-  /** Runs `statements` (the first one's rows are returned) and the ledger's settle as one statement. */
+  /**
+   * Runs `statements` (the first one's rows are returned) and the ledger's settle as one statement,
+   * with a ledger the transaction's last (its COMMIT can travel with it).
+   */
   const write = async (result: ApplyResult, statements: Statement[]): Promise<Row[]> => {
-    const all = [...statements, ...(ledger ? [ledger.settle(ledgerId!, result)] : [])];
-    return all.length > 0 ? together(sql, all) : [];
+    const all = [...statements, ...(ledger ? ledger.settle(ledgerId!, result) : [])];
+    return all.length > 0 ? together(sql, all, { last: Boolean(ledger) }) : [];
   };
 
   let current = held.current;
