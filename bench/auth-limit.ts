@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { load, quantile, ratio, startServer, withCpuPerRequest, type BenchServer, type LoadResult } from './lib.js';
+import { load, median, ratio, startServer, withCpuPerRequest, type BenchServer, type LoadResult } from './lib.js';
 
 /**
  * Issue 3's figure: the full auth + rate-limit + directive path against Apollo answering a trivial
@@ -36,8 +36,6 @@ interface Contender {
   server: BenchServer<{ url: string; apiKey?: string }>;
   rounds: (LoadResult & { cpuUsPerRequest: number })[];
 }
-
-const median = (values: number[]) => quantile(values, 0.5);
 
 export async function benchAuthLimit(options: AuthLimitOptions) {
   const contenders: Contender[] = [];

@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -48,9 +49,7 @@ export async function startServer<T>(script: string, env: Record<string, string 
     info,
     pid: child.pid!,
     async cpuMs() {
-      // Fields 14 and 15 of /proc/<pid>/stat: utime and stime in clock ticks (100 a second here).
-      const fields = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-      return (Number(fields[11]) + Number(fields[12])) * 10;
+      return parseProcStat(await readFile(`/proc/${child.pid}/stat`, 'utf8')).cpuMs;
     },
     async peakRssMb() {
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
@@ -82,6 +81,8 @@ export function quantile(samples: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
+export const median = (values: number[]) => quantile(values, 0.5);
+
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /**
@@ -98,6 +99,35 @@ export async function withCpuPerRequest<R extends { requestsPerSec: number }>(
   const result = await run();
   const cpuMs = (await server.cpuMs()) - cpuBefore;
   return { ...result, cpuUsPerRequest: Math.round((cpuMs * 1000) / (result.requestsPerSec * durationSec)) };
+}
+
+/** A process's name and CPU time from its /proc/<pid>/stat (utime and stime are fields 14 and 15, in ticks of 10 ms). */
+function parseProcStat(stat: string): { command: string; cpuMs: number } {
+  const end = stat.lastIndexOf(')');
+  const fields = stat.slice(end + 2).split(' ');
+  return { command: stat.slice(stat.indexOf('(') + 1, end), cpuMs: (Number(fields[11]) + Number(fields[12])) * 10 };
+}
+
+/**
+ * For a database on this machine (loopback host): the CPU milliseconds all its `postgres` processes
+ * have used so far, read from /proc, to show what a load costs the database beside the server.
+ * Null for a database elsewhere.
+ */
+export function localDatabaseCpu(databaseUrl: string): (() => number) | null {
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(databaseUrl).hostname)) return null;
+  return () => {
+    let cpuMs = 0;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const process = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+        if (process.command === 'postgres') cpuMs += process.cpuMs;
+      } catch {
+        // exited meanwhile
+      }
+    }
+    return cpuMs;
+  };
 }
 
 /** One request of a load: its body and any headers of its own. */

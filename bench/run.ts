@@ -6,19 +6,20 @@ import { benchWebhooks } from './webhooks.js';
 /**
  * `npm run bench [-- scenario …]`: runs each scenario beside its baseline in the same run and writes
  * bench/results/latest.json (scenarios not run keep their last figures, with their own date). Uses DATABASE_URL / REDIS_URL when set (the PostgreSQL and Redis
- * variants), the embedded database otherwise. BENCH_DURATION (seconds per measurement) defaults to 10; BENCH_ROUNDS (auth-limit's
- * measurements per server, taken in turn) to 3.
+ * variants), the embedded database otherwise. BENCH_DURATION (seconds per measurement) defaults to 10; BENCH_ROUNDS (measurements per server, taken
+ * in turn, in auth-limit and webhooks) to 3.
  */
 const durationSec = Number(process.env.BENCH_DURATION ?? 10);
 const databaseUrl = process.env.DATABASE_URL;
 const redisUrl = process.env.REDIS_URL;
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const scenarios: Record<string, () => Promise<unknown>> = {
-  'auth-limit': () => benchAuthLimit({ databaseUrl, redisUrl, durationSec, connections: 50, rounds: Number(process.env.BENCH_ROUNDS ?? 3) }),
+  'auth-limit': () => benchAuthLimit({ databaseUrl, redisUrl, durationSec, connections: 50, rounds }),
   // Half a million memories need a real PostgreSQL.
   ...(databaseUrl ? { memories: () => benchMemories({ databaseUrl, durationSec, redisUrl }) } : {}),
   // The webhook figure is about real PostgreSQL (the ledger's unique index under concurrent inserts).
-  ...(databaseUrl ? { webhooks: () => benchWebhooks({ databaseUrl, durationSec, redisUrl }) } : {}),
+  ...(databaseUrl ? { webhooks: () => benchWebhooks({ databaseUrl, durationSec, redisUrl, rounds }) } : {}),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

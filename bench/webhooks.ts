@@ -1,19 +1,22 @@
 import pg from 'pg';
 import { signStripe, startFakeStripe, type FakeStripe } from '../test/fakes/index.js';
-import { loadRequests, ratio, startServer, throwawayDatabase, withCpuPerRequest, type LoadRequest } from './lib.js';
+import { loadRequests, localDatabaseCpu, median, ratio, startServer, throwawayDatabase, withCpuPerRequest, type LoadRequest } from './lib.js';
 
 /**
  * Issue 8's webhook figure: verified Stripe events applied exactly once, on real PostgreSQL.
  * The product server receives `customer.subscription.updated` events for SUBSCRIBERS users'
  * subscriptions, each a new event (a new id, a newer `created`, a later period end) signed exactly as Stripe signs
  * (the SDK's test header), and every REDELIVERY_EVERY-th request a redelivery of an event sent a
- * moment before. Beside it, the baseline: a bare Fastify route taking the same raw bodies.
+ * moment before. Beside it, the baseline: a bare Fastify route taking the same raw bodies. Both
+ * servers are started once and measured in turn `rounds` times; figures are medians (see auth-limit).
  * Afterwards the ledger and the audit trail are counted against what the server answered.
  */
 
 const SUBSCRIBERS = 200;
 const CONNECTIONS = 50;
 const REDELIVERY_EVERY = 5;
+/** The server's hot path reaches its steady speed only after a few seconds of load (JIT, per-connection statement caches). */
+const WARM_UP_SEC = 5;
 const WEBHOOK_SECRET = 'whsec_bench_webhooks';
 const PRICE_PRO = 'price_bench_pro';
 const PRICE_TEAM = 'price_bench_team';
@@ -58,7 +61,7 @@ function eventStream(stripe: FakeStripe, subs: Awaited<ReturnType<typeof subscri
   };
 }
 
-export async function benchWebhooks(opts: { databaseUrl: string; durationSec: number; redisUrl?: string }): Promise<Record<string, unknown>> {
+export async function benchWebhooks(opts: { databaseUrl: string; durationSec: number; rounds: number; redisUrl?: string }): Promise<Record<string, unknown>> {
   const database = await throwawayDatabase(opts.databaseUrl, 'webhooks');
   const stripe = await startFakeStripe({ secretKey: 'sk_test_bench' });
   const baselineServer = await startServer<ServerInfo>('bench/servers/trivial.ts');
@@ -79,24 +82,66 @@ export async function benchWebhooks(opts: { databaseUrl: string; durationSec: nu
     const webhookUrl = (info: ServerInfo) => info.url.replace(/\/graphql$/, '/webhooks/stripe');
 
     const baselineStream = eventStream(stripe, subs);
-    const baseline = await loadRequests({ url: webhookUrl(baselineServer.info), request: baselineStream, connections: CONNECTIONS, durationSec: opts.durationSec });
+    const measureBaseline = (durationSec: number) =>
+      loadRequests({ url: webhookUrl(baselineServer.info), request: baselineStream, connections: CONNECTIONS, durationSec });
 
     // What the server answered, per event id: the ledger must hold each answered event once.
     const answered = new Map<string, string[]>();
     const stream = eventStream(stripe, subs);
-    const measured = await withCpuPerRequest(server, opts.durationSec, () =>
-      loadRequests({
-        url: webhookUrl(server.info),
-        request: stream,
-        connections: CONNECTIONS,
-        durationSec: opts.durationSec,
-        onResponse: (status, body, request) => {
-          const eventId = (request as LoadRequest & { eventId: string }).eventId;
-          const outcome = status === 200 ? ((JSON.parse(body) as { outcome?: string }).outcome ?? '?') : `HTTP ${status}`;
-          answered.set(eventId, [...(answered.get(eventId) ?? []), outcome]);
-        },
-      }),
-    );
+    const databaseCpu = localDatabaseCpu(opts.databaseUrl);
+    const measureStellar = async (durationSec: number) => {
+      let newEventsApplied = 0;
+      const databaseCpuBefore = databaseCpu?.();
+      const measured = await withCpuPerRequest(server, durationSec, () =>
+        loadRequests({
+          url: webhookUrl(server.info),
+          request: stream,
+          connections: CONNECTIONS,
+          durationSec,
+          onResponse: (status, body, request) => {
+            const eventId = (request as LoadRequest & { eventId: string }).eventId;
+            const outcome = status === 200 ? ((JSON.parse(body) as { outcome?: string }).outcome ?? '?') : `HTTP ${status}`;
+            answered.set(eventId, [...(answered.get(eventId) ?? []), outcome]);
+            if (outcome === 'APPLIED' || outcome === 'STALE') newEventsApplied++;
+          },
+        }),
+      );
+      const deliveries = measured.requestsPerSec * durationSec;
+      return {
+        ...measured,
+        newEventsAppliedPerSec: Math.round(newEventsApplied / durationSec),
+        ...(databaseCpu ? { databaseCpuUsPerRequest: Math.round(((databaseCpu() - databaseCpuBefore!) * 1000) / deliveries) } : {}),
+      };
+    };
+
+    // A warm-up of each, then `rounds` measurements in turn; figures are medians (see auth-limit).
+    await measureBaseline(WARM_UP_SEC);
+    await measureStellar(WARM_UP_SEC);
+    const baselineRounds: Awaited<ReturnType<typeof measureBaseline>>[] = [];
+    const stellarRounds: Awaited<ReturnType<typeof measureStellar>>[] = [];
+    for (let round = 0; round < opts.rounds; round++) {
+      baselineRounds.push(await measureBaseline(opts.durationSec));
+      stellarRounds.push(await measureStellar(opts.durationSec));
+    }
+    const baseline = { requestsPerSec: median(baselineRounds.map((r) => r.requestsPerSec)), rounds: baselineRounds.map((r) => r.requestsPerSec) };
+    const of = (key: 'requestsPerSec' | 'newEventsAppliedPerSec' | 'cpuUsPerRequest' | 'p50Ms' | 'p95Ms' | 'p99Ms') => median(stellarRounds.map((r) => r[key]));
+    const measured = {
+      requestsPerSec: of('requestsPerSec'),
+      newEventsAppliedPerSec: of('newEventsAppliedPerSec'),
+      cpuUsPerRequest: of('cpuUsPerRequest'),
+      ...(databaseCpu ? { databaseCpuUsPerRequest: median(stellarRounds.map((r) => r.databaseCpuUsPerRequest!)) } : {}),
+      p50Ms: of('p50Ms'),
+      p95Ms: of('p95Ms'),
+      p99Ms: of('p99Ms'),
+      non2xx: stellarRounds.reduce((n, r) => n + r.non2xx, 0),
+      errors: stellarRounds.reduce((n, r) => n + r.errors, 0),
+      rounds: stellarRounds.map(({ requestsPerSec, newEventsAppliedPerSec, cpuUsPerRequest, databaseCpuUsPerRequest }) => ({
+        requestsPerSec,
+        newEventsAppliedPerSec,
+        cpuUsPerRequest,
+        databaseCpuUsPerRequest,
+      })),
+    };
 
     // Events still in flight when the load stopped may commit while we count: one statement reads
     // the ledger and the audit trail from one snapshot (an event's ledger row and audit row commit together).
@@ -125,22 +170,23 @@ export async function benchWebhooks(opts: { databaseUrl: string; durationSec: nu
         answeredInLedger === answered.size &&
         answers.every((outcomes) => outcomes.filter((o) => o === 'APPLIED').length <= 1) &&
         audit === (ledgerBy.APPLIED ?? 0) &&
-        ledgerRows - answered.size <= CONNECTIONS,
+        // Deliveries in flight when a load (warm-up or round) stopped were not answered to us.
+        ledgerRows - answered.size <= CONNECTIONS * (opts.rounds + 1),
     };
-    const appliedPerSec = Math.round(((ledgerBy.APPLIED ?? 0) + (ledgerBy.STALE ?? 0)) / opts.durationSec);
     const peakRssMb = Math.round(await server.peakRssMb());
     return {
+      rounds: opts.rounds,
       subscribers: SUBSCRIBERS,
       connections: CONNECTIONS,
       redeliveryEvery: REDELIVERY_EVERY,
       baseline,
-      stellar: {
-        ...measured,
-        newEventsRecordedPerSec: appliedPerSec,
-        ratioToBaseline: ratio(measured.requestsPerSec, baseline.requestsPerSec),
-      },
+      stellar: { ...measured, ratioToBaseline: ratio(measured.requestsPerSec, baseline.requestsPerSec) },
       exactlyOnce,
-      target: { verifiedEventsPerSec: 500, met: measured.requestsPerSec >= 500 && measured.non2xx === 0 && measured.errors === 0 && exactlyOnce.held },
+      // New events applied (redeliveries, answered DUPLICATE, do not count), every delivery answered 200, none applied twice.
+      target: {
+        newEventsAppliedPerSec: 500,
+        met: measured.newEventsAppliedPerSec >= 500 && measured.non2xx === 0 && measured.errors === 0 && exactlyOnce.held,
+      },
       serverPeakRssMb: { value: peakRssMb, met: peakRssMb < 300 },
     };
   } finally {
