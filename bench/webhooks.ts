@@ -15,7 +15,7 @@ import { loadRequests, localDatabaseCpu, median, ratio, startServer, throwawayDa
 const SUBSCRIBERS = 200;
 const CONNECTIONS = 50;
 const REDELIVERY_EVERY = 5;
-/** The server's hot path reaches its steady speed only after a few seconds of load (JIT, per-connection statement caches). */
+/** Load before the measured rounds: the JIT and each pooled connection's prepared statements warm up. */
 const WARM_UP_SEC = 5;
 const WEBHOOK_SECRET = 'whsec_bench_webhooks';
 const PRICE_PRO = 'price_bench_pro';
@@ -41,11 +41,17 @@ async function subscribers(graphqlUrl: string, stripe: FakeStripe) {
   return out;
 }
 
-/** The i-th delivery: a new event, or (every REDELIVERY_EVERY-th) one sent a few requests before. */
+/**
+ * The next delivery: a new event, or (every REDELIVERY_EVERY-th) one sent a few requests before.
+ * Numbered by the stream itself, not by the load (which counts from 0 again in each round): a
+ * number used twice would make the second event older than the state it meets, answered STALE.
+ */
 function eventStream(stripe: FakeStripe, subs: Awaited<ReturnType<typeof subscribers>>) {
   const createdBase = Math.floor(Date.now() / 1000) - 86_400;
   const recent: { body: string; eventId: string }[] = [];
-  return (i: number): LoadRequest & { eventId: string } => {
+  let i = 0;
+  return (): LoadRequest & { eventId: string } => {
+    i++;
     let event = recent[recent.length - 3];
     if (i % REDELIVERY_EVERY !== REDELIVERY_EVERY - 1 || !event) {
       // A renewal: each event moves the period end, so every applied event changes what the row

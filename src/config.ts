@@ -200,8 +200,8 @@ export function loadConfig(env: Env = process.env): Config {
 
   const databaseUrl = r.url('DATABASE_URL', ['postgres:', 'postgresql:']) ?? r.url('STELLAR_DB_URL', ['postgres:', 'postgresql:']);
   // PostgreSQL does best with a few busy connections per core; beyond that, waiting statements cost
-  // it context switches. Ten per instance (pg's own default) measured a quarter less database CPU per
-  // webhook event than twenty on a two-core server (README, "Benchmarks").
+  // it context switches. Ten per instance (pg's own default) measured a fifth less database CPU per
+  // webhook delivery than twenty on a two-core server (README, "Decisions").
   const databasePoolMax = r.int('DATABASE_POOL_MAX', 10, 1, 500);
   const embeddedDbDir = r.str('EMBEDDED_DB_DIR') ?? '.data/pg';
   const redisUrl = r.url('REDIS_URL', ['redis:', 'rediss:']);
