@@ -153,12 +153,11 @@ function numbered(sql: string, prepare: boolean): { name?: string; text: string 
 export async function inTransaction<T>(em: EntityManager, options: TransactionOptions, work: (sql: Sql) => Promise<T>): Promise<T> {
   const client = em.getKnex().client;
   const connection = (await client.acquireConnection()) as PgClient;
-  // Set inside `run`, read after `work`: typed with `as` so TypeScript does not narrow it to 'none'.
-  let state = 'none' as 'none' | 'open' | 'committed';
-  let lastRun = false;
+  // none → open → ended by `queryLast`: committed with it on a server, COMMIT still to send on the
+  // embedded database. Typed with `as`: set inside `run`, read after `work`, not narrowed to 'none'.
+  let state = 'none' as 'none' | 'open' | 'last' | 'committed';
   const run = async <R extends object>(text: string, params: readonly unknown[], last: boolean): Promise<R[]> => {
-    if (lastRun) throw new Error('inTransaction: a statement after the last one');
-    lastRun = last;
+    if (state === 'last' || state === 'committed') throw new Error('inTransaction: a statement after the last one');
     const config = { ...numbered(text, options.sessionPerConnection), values: [...params] };
     if (options.sessionPerConnection) {
       const begin = state === 'none';
@@ -167,7 +166,7 @@ export async function inTransaction<T>(em: EntityManager, options: TransactionOp
       return (await connection.query(new PipelinedQuery(config, { begin, commit: last })).statementRows) as R[];
     }
     if (state === 'none') await connection.query('begin');
-    state = 'open';
+    state = last ? 'last' : 'open';
     return (await connection.query(config)).rows as R[];
   };
   const sql: Sql = {
@@ -176,7 +175,7 @@ export async function inTransaction<T>(em: EntityManager, options: TransactionOp
   };
   try {
     const result = await work(sql);
-    if (state === 'open') await connection.query('commit');
+    if (state === 'open' || state === 'last') await connection.query('commit');
     return result;
   } catch (err) {
     // A connection that broke is marked by knex and not handed out again. After a failed COMMIT
