@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { load, median, ratio, startServer, withCpuPerRequest, type BenchServer, type LoadResult } from './lib.js';
+import { load, ratio, startServer, summarizeRounds, withCpuPerRequest, type BenchServer, type LoadResult } from './lib.js';
 
 /**
  * Issue 3's figure: the full auth + rate-limit + directive path against Apollo answering a trivial
@@ -67,17 +67,14 @@ export async function benchAuthLimit(options: AuthLimitOptions) {
     }
 
     const results: Record<string, unknown> = {};
-    const summary = async ({ rounds, server }: Contender) => ({
-      requestsPerSec: median(rounds.map((r) => r.requestsPerSec)),
-      cpuUsPerRequest: median(rounds.map((r) => r.cpuUsPerRequest)),
-      p50Ms: median(rounds.map((r) => r.p50Ms)),
-      p99Ms: median(rounds.map((r) => r.p99Ms)),
-      non2xx: rounds.reduce((n, r) => n + r.non2xx, 0),
-      errors: rounds.reduce((n, r) => n + r.errors, 0),
-      graphqlErrors: rounds.reduce((n, r) => n + r.graphqlErrors, 0),
-      peakRssMb: Math.round(await server.peakRssMb()),
-      rounds: rounds.map((r) => ({ requestsPerSec: r.requestsPerSec, cpuUsPerRequest: r.cpuUsPerRequest })),
-    });
+    const summary = async ({ rounds, server }: Contender) => {
+      const { rounds: single, ...figures } = summarizeRounds(rounds, {
+        medians: ['requestsPerSec', 'cpuUsPerRequest', 'p50Ms', 'p99Ms'],
+        totals: ['non2xx', 'errors', 'graphqlErrors'],
+        perRound: ['requestsPerSec', 'cpuUsPerRequest'],
+      });
+      return { ...figures, peakRssMb: Math.round(await server.peakRssMb()), rounds: single };
+    };
     const baseline = await summary(contenders[0]!);
     results.baseline = { query: '{ hello }', ...baseline };
     for (const contender of contenders.slice(1)) {

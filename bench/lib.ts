@@ -83,6 +83,26 @@ export function quantile(samples: number[], q: number): number {
 
 export const median = (values: number[]) => quantile(values, 0.5);
 
+/** The keys of R whose values are numbers (a round's figures; optional ones are asked for only when present). */
+type FigureOf<R> = { [K in keyof R]-?: R[K] extends number | undefined ? K : never }[keyof R] & string;
+
+/**
+ * One server's rounds as one result: the median of each `medians` figure, the sum over the rounds of
+ * each `totals` figure (error counts), and the `perRound` figures of every round.
+ */
+export function summarizeRounds<R, M extends FigureOf<R>, T extends FigureOf<R>, P extends FigureOf<R>>(
+  rounds: R[],
+  figures: { medians: readonly M[]; totals: readonly T[]; perRound: readonly P[] },
+) {
+  const value = (round: R, key: FigureOf<R>) => round[key] as number;
+  const each = <K extends string>(keys: readonly K[], of: (key: K) => number) => Object.fromEntries(keys.map((key) => [key, of(key)])) as Record<K, number>;
+  return {
+    ...each(figures.medians, (key) => median(rounds.map((round) => value(round, key)))),
+    ...each(figures.totals, (key) => rounds.reduce((sum, round) => sum + value(round, key), 0)),
+    rounds: rounds.map((round) => each(figures.perRound, (key) => value(round, key))),
+  };
+}
+
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /**

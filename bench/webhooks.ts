@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { signStripe, startFakeStripe, type FakeStripe } from '../test/fakes/index.js';
-import { loadRequests, localDatabaseCpu, median, ratio, startServer, throwawayDatabase, withCpuPerRequest, type LoadRequest } from './lib.js';
+import { loadRequests, localDatabaseCpu, median, ratio, startServer, summarizeRounds, throwawayDatabase, withCpuPerRequest, type LoadRequest } from './lib.js';
 
 /**
  * Issue 8's webhook figure: verified Stripe events applied exactly once, on real PostgreSQL.
@@ -130,24 +130,11 @@ export async function benchWebhooks(opts: { databaseUrl: string; durationSec: nu
       stellarRounds.push(await measureStellar(opts.durationSec));
     }
     const baseline = { requestsPerSec: median(baselineRounds.map((r) => r.requestsPerSec)), rounds: baselineRounds.map((r) => r.requestsPerSec) };
-    const of = (key: 'requestsPerSec' | 'newEventsAppliedPerSec' | 'cpuUsPerRequest' | 'p50Ms' | 'p95Ms' | 'p99Ms') => median(stellarRounds.map((r) => r[key]));
-    const measured = {
-      requestsPerSec: of('requestsPerSec'),
-      newEventsAppliedPerSec: of('newEventsAppliedPerSec'),
-      cpuUsPerRequest: of('cpuUsPerRequest'),
-      ...(databaseCpu ? { databaseCpuUsPerRequest: median(stellarRounds.map((r) => r.databaseCpuUsPerRequest!)) } : {}),
-      p50Ms: of('p50Ms'),
-      p95Ms: of('p95Ms'),
-      p99Ms: of('p99Ms'),
-      non2xx: stellarRounds.reduce((n, r) => n + r.non2xx, 0),
-      errors: stellarRounds.reduce((n, r) => n + r.errors, 0),
-      rounds: stellarRounds.map(({ requestsPerSec, newEventsAppliedPerSec, cpuUsPerRequest, databaseCpuUsPerRequest }) => ({
-        requestsPerSec,
-        newEventsAppliedPerSec,
-        cpuUsPerRequest,
-        databaseCpuUsPerRequest,
-      })),
-    };
+    const measured = summarizeRounds(stellarRounds, {
+      medians: ['requestsPerSec', 'newEventsAppliedPerSec', 'cpuUsPerRequest', ...(databaseCpu ? (['databaseCpuUsPerRequest'] as const) : []), 'p50Ms', 'p95Ms', 'p99Ms'],
+      totals: ['non2xx', 'errors'],
+      perRound: ['requestsPerSec', 'newEventsAppliedPerSec', 'cpuUsPerRequest', ...(databaseCpu ? (['databaseCpuUsPerRequest'] as const) : [])],
+    });
 
     // Events still in flight when the load stopped may commit while we count: one statement reads
     // the ledger and the audit trail from one snapshot (an event's ledger row and audit row commit together).
