@@ -1,0 +1,17 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/**
+ * Recovery lockout (docs/security.md): the times of an account's failed recovery attempts in the
+ * last 24 hours, across codes (a new code keeps them), and the end of a lock once they reach 10.
+ */
+export class Migration20261205000001_security extends Migration {
+  override up(): void {
+    this.addSql(`alter table recovery_codes add column recent_failures timestamptz[] not null default '{}'`);
+    this.addSql(`alter table recovery_codes add column locked_until timestamptz`);
+  }
+
+  override down(): void {
+    this.addSql(`alter table recovery_codes drop column locked_until`);
+    this.addSql(`alter table recovery_codes drop column recent_failures`);
+  }
+}
