@@ -72,6 +72,8 @@ export interface Config {
   embeddingsDim: number;
   providerTimeoutMs: number;
   trustedProxies: string[];
+  /** A header naming the client, set by the trusted proxy itself (Fly: fly-client-ip); read only on connections from TRUSTED_PROXIES. */
+  clientIpHeader?: string;
   publicRateLimit: number;
   introspection: boolean;
   /** After SIGTERM: keep serving this long while /readyz says draining, then stop accepting. */
@@ -287,6 +289,12 @@ export function loadConfig(env: Env = process.env): Config {
     if (!isAddressOrCidr(entry)) r.problems.push(`TRUSTED_PROXIES entry "${entry}" is not an IP address or CIDR range`);
   }
 
+  const clientIpHeader = r.str('CLIENT_IP_HEADER')?.toLowerCase();
+  if (clientIpHeader !== undefined && !/^[a-z0-9-]{1,64}$/.test(clientIpHeader)) r.problems.push(`CLIENT_IP_HEADER must be a header name (got "${clientIpHeader}")`);
+  if (clientIpHeader !== undefined && trustedProxies.length === 0) {
+    r.problems.push('CLIENT_IP_HEADER is read only on connections from TRUSTED_PROXIES: set TRUSTED_PROXIES to the proxy that sets it');
+  }
+
   const publicRateLimit = r.int('PUBLIC_RATE_LIMIT', 10, 1, 1_000_000);
   const introspection = r.bool('GRAPHQL_INTROSPECTION', !isProduction);
   const shutdownGraceMs = r.int('SHUTDOWN_GRACE_MS', 1_000, 0, 60_000);
@@ -322,6 +330,7 @@ export function loadConfig(env: Env = process.env): Config {
     embeddingsDim,
     providerTimeoutMs,
     trustedProxies,
+    clientIpHeader,
     publicRateLimit,
     introspection,
     shutdownGraceMs,
