@@ -75,6 +75,8 @@ export interface Config {
   /** A header naming the client, set by the trusted proxy itself (Fly: fly-client-ip); read only on connections from TRUSTED_PROXIES. */
   clientIpHeader?: string;
   publicRateLimit: number;
+  /** Unsigned webhook events (Toss payment events) a minute per client IP. */
+  unsignedWebhookRateLimit: number;
   introspection: boolean;
   /** After SIGTERM: keep serving this long while /readyz says draining, then stop accepting. */
   shutdownGraceMs: number;
@@ -296,6 +298,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const publicRateLimit = r.int('PUBLIC_RATE_LIMIT', 10, 1, 1_000_000);
+  // Toss sends from a few addresses, one event per payment change; far more than that is a flood.
+  const unsignedWebhookRateLimit = r.int('UNSIGNED_WEBHOOK_RATE_LIMIT', 120, 1, 1_000_000);
   const introspection = r.bool('GRAPHQL_INTROSPECTION', !isProduction);
   const shutdownGraceMs = r.int('SHUTDOWN_GRACE_MS', 1_000, 0, 60_000);
   const shutdownTimeoutMs = r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1_000, 600_000);
@@ -332,6 +336,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustedProxies,
     clientIpHeader,
     publicRateLimit,
+    unsignedWebhookRateLimit,
     introspection,
     shutdownGraceMs,
     shutdownTimeoutMs,
