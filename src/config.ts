@@ -174,6 +174,13 @@ export function isAddressOrCidr(value: string): boolean {
   return /^\d+$/.test(bits) && n >= 0 && n <= (family === 4 ? 32 : 128);
 }
 
+/** A listen address that only this machine can reach: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const value = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (value === 'localhost' || value === '::1') return true;
+  return isIP(value) === 4 && value.startsWith('127.');
+}
+
 function originOf(value: string): string | undefined {
   try {
     const parsed = new URL(value);
@@ -199,7 +206,8 @@ export function loadConfig(env: Env = process.env): Config {
   else r.problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevelRaw}")`);
 
   const port = r.int('PORT', 8080, 0, 65535);
-  const host = r.str('HOST') ?? '0.0.0.0';
+  // Outside production only this machine can reach a server that was not told otherwise.
+  const host = r.str('HOST') ?? (isProduction ? '0.0.0.0' : '127.0.0.1');
   const publicUrl = r.url('PUBLIC_URL', ['http:', 'https:'], 'http://localhost:8080') ?? 'http://localhost:8080';
 
   const databaseUrl = r.url('DATABASE_URL', ['postgres:', 'postgresql:']) ?? r.url('STELLAR_DB_URL', ['postgres:', 'postgresql:']);
@@ -227,7 +235,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const demoRaw = r.str('BILLING_DEMO');
-  const billingDemo = r.bool('BILLING_DEMO', !isProduction);
+  // The demo provider grants paid plans for free: on by default only where nobody else can reach it.
+  const billingDemo = r.bool('BILLING_DEMO', !isProduction && isLoopbackHost(host));
   if (isProduction && demoRaw !== undefined && billingDemo) {
     r.problems.push('BILLING_DEMO=1 is not allowed with NODE_ENV=production (the demo provider grants plans without payment)');
   }
