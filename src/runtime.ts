@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { addAccountJobs } from './jobs/accounts.js';
 import { addBillingJobs } from './jobs/billing.js';
 import { addMemoryJobs } from './jobs/memories.js';
 import { Scheduler } from './jobs/scheduler.js';
@@ -162,6 +163,7 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
       subscriber?.disconnect();
     },
   };
+  addAccountJobs(rt);
   addBillingJobs(rt);
   addMemoryJobs(rt);
   return rt;

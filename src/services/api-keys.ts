@@ -41,8 +41,27 @@ export async function issueApiKey(em: EntityManager, userId: string, name: strin
   return { apiKey, secret };
 }
 
-export async function listApiKeys(em: EntityManager, userId: string): Promise<ApiKey[]> {
-  return em.find(ApiKey, { userId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+/** Revoked keys stay listed (and stored) this long, so an owner can see what was revoked and when. */
+export const REVOKED_KEYS_KEPT_MS = 30 * 86_400_000;
+/** The newest revoked keys listed at most: rotation is budgeted per minute, but a month is long. */
+const MAX_REVOKED_LISTED = 100;
+
+/** The active keys and those revoked in the last 30 days (the newest 100 of those), oldest first. */
+export async function listApiKeys(em: EntityManager, userId: string, now = Date.now()): Promise<ApiKey[]> {
+  const active = await em.find(ApiKey, { userId, revokedAt: null });
+  const revoked = await em.find(
+    ApiKey,
+    { userId, revokedAt: { $gt: new Date(now - REVOKED_KEYS_KEPT_MS) } },
+    { orderBy: { revokedAt: 'desc', id: 'desc' }, limit: MAX_REVOKED_LISTED },
+  );
+  const byAge = (a: ApiKey, b: ApiKey) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id);
+  return [...active, ...revoked].sort(byAge);
+}
+
+/** Deletes keys revoked more than 30 days ago (a scheduled job; a deleted key authenticates no more than a revoked one). */
+export async function pruneRevokedKeys(em: EntityManager, now = Date.now()): Promise<number> {
+  const rows = await em.execute<{ id: string }[]>(`delete from api_keys where revoked_at < ? returning id`, [new Date(now - REVOKED_KEYS_KEPT_MS)]);
+  return rows.length;
 }
 
 export async function createApiKey(em: EntityManager, userId: string, quota: QuotaCheck, rawName: string): Promise<CreatedApiKey> {
