@@ -45,6 +45,8 @@ export interface EmbeddingsConfig {
 export interface Config {
   port: number;
   host: string;
+  /** Production serves /metrics here only, never on the public port. */
+  metricsPort: number;
   publicUrl: string;
   databaseUrl?: string;
   databasePoolMax: number;
@@ -206,6 +208,8 @@ export function loadConfig(env: Env = process.env): Config {
   else r.problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevelRaw}")`);
 
   const port = r.int('PORT', 8080, 0, 65535);
+  const metricsPort = r.int('METRICS_PORT', 9091, 0, 65535);
+  if (isProduction && metricsPort === port && port !== 0) r.problems.push('METRICS_PORT must differ from PORT (the metrics must not be on the public port)');
   // Outside production only this machine can reach a server that was not told otherwise.
   const host = r.str('HOST') ?? (isProduction ? '0.0.0.0' : '127.0.0.1');
   const publicUrl = r.url('PUBLIC_URL', ['http:', 'https:'], 'http://localhost:8080') ?? 'http://localhost:8080';
@@ -318,6 +322,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     port,
     host,
+    metricsPort,
     publicUrl,
     databaseUrl,
     databasePoolMax,
