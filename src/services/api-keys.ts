@@ -82,37 +82,46 @@ async function findOwnKeyForUpdate(tx: EntityManager, userId: string, id: string
 /** Immediate on every instance: the key's cache entry is dropped everywhere after the commit. */
 export async function revokeApiKey(em: EntityManager, bus: CacheBus, userId: string, id: string): Promise<ApiKey> {
   assertUuid(id);
-  const key = await em.transactional(async (tx) => {
+  const { key, announce } = await em.transactional(async (tx) => {
     const found = await findOwnKeyForUpdate(tx, userId, id);
-    if (found.revokedAt) return found;
-    found.revokedAt = new Date();
-    await releaseQuota(tx, userId, QuotaResource.API_KEYS, 1);
-    return found;
+    if (!found.revokedAt) {
+      found.revokedAt = new Date();
+      await releaseQuota(tx, userId, QuotaResource.API_KEYS, 1);
+    }
+    // Announced again for a key already revoked: harmless, and a lost first announcement is healed.
+    return { key: found, announce: await bus.publishWithin(tx, { topic: 'key', id: found.keyHash }) };
   });
-  await bus.publish({ topic: 'key', id: key.keyHash });
+  await announce();
   return key;
 }
 
 /** A new secret under the same name; the old one is revoked in the same transaction. */
 export async function rotateApiKey(em: EntityManager, bus: CacheBus, userId: string, id: string): Promise<CreatedApiKey> {
   assertUuid(id);
-  const { created, oldHash } = await em.transactional(async (tx) => {
+  const { created, announce } = await em.transactional(async (tx) => {
     const old = await findOwnKeyForUpdate(tx, userId, id);
     if (old.revokedAt) throw badInput('id', 'This API key is revoked; create a new one instead');
     old.revokedAt = new Date();
-    return { created: await issueApiKey(tx, userId, old.name), oldHash: old.keyHash };
+    return { created: await issueApiKey(tx, userId, old.name), announce: await bus.publishWithin(tx, { topic: 'key', id: old.keyHash }) };
   });
-  await bus.publish({ topic: 'key', id: oldHash });
+  await announce();
   return created;
 }
 
-/** Revokes every live key of a user (key recovery). Returns the revoked hashes to invalidate. */
-export async function revokeAllApiKeys(tx: EntityManager, userId: string): Promise<string[]> {
+/**
+ * Revokes every live key of a user (key recovery) and announces each within `tx`; returns what
+ * to call once `tx` committed.
+ */
+export async function revokeAllApiKeys(tx: EntityManager, bus: CacheBus, userId: string): Promise<() => Promise<void>> {
   const rows = await tx.execute<{ key_hash: string }[]>(
     `update api_keys set revoked_at = now() where user_id = ? and revoked_at is null returning key_hash`,
     [userId],
   );
-  return rows.map((r) => r.key_hash);
+  const announcements: (() => Promise<void>)[] = [];
+  for (const row of rows) announcements.push(await bus.publishWithin(tx, { topic: 'key', id: row.key_hash }));
+  return async () => {
+    for (const announce of announcements) await announce();
+  };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -93,13 +93,13 @@ export async function recoverApiKey(em: EntityManager, deps: RecoveryDeps, rawEm
       return null;
     }
     await tx.execute(`delete from recovery_codes where user_id = ?`, [user.id]);
-    const revoked = await revokeAllApiKeys(tx, user.id);
+    const announce = await revokeAllApiKeys(tx, deps.bus, user.id);
     const created = await issueApiKey(tx, user.id, 'recovered');
     await setQuotaUsed(tx, user.id, QuotaResource.API_KEYS, 1);
-    return { created, revoked };
+    return { created, announce };
   });
   if (!outcome) throw invalidCode();
-  for (const hash of outcome.revoked) await deps.bus.publish({ topic: 'key', id: hash });
+  await outcome.announce();
   return outcome.created;
 }
 
