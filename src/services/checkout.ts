@@ -113,7 +113,9 @@ export async function createCheckout(
       const existing = await findUserByEmail(em, email);
       buyer = existing ? { userId: existing.id, email, isNew: false } : { userId: randomUUID(), email, isNew: true };
     }
-    if (!buyer.isNew) await assertNoRenewingSubscription(em, buyer.userId);
+    // Only a caller who proved the account is theirs learns that it already pays: an email alone
+    // gets the same answer whatever the account's subscription (docs/security.md).
+    if (callerUserId) await assertNoRenewingSubscription(em, buyer.userId);
     // The Stripe customer is reused only for a caller who proved the account is theirs.
     const customerId = callerUserId && input.provider === Provider.STRIPE ? await stripeCustomerOf(em, buyer.userId) : null;
 
