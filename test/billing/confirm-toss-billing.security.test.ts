@@ -40,6 +40,18 @@ describe('Toss billing keys at rest', () => {
     expect(() => Buffer.concat([decipher.update(Buffer.from(ciphertext!, 'base64url')), decipher.final()])).toThrow();
   });
 
+  it('refuse a shortened authentication tag (only the full 16 bytes are accepted)', () => {
+    const secret = Buffer.from(BILLING_KEY_SECRET_HEX, 'hex');
+    const stored = encryptBillingKey(secret, 'billing-key-of-a-customer=', 'cus_1');
+    const [version, iv, tag, ciphertext] = stored.split('.') as [string, string, string, string];
+    // A forger who can guess a 4-byte tag needs about 2^32 tries, not 2^128.
+    for (const bytes of [4, 8, 12, 15]) {
+      const short = Buffer.from(tag, 'base64url').subarray(0, bytes).toString('base64url');
+      expect(() => decryptBillingKey(secret, [version, iv, short, ciphertext].join('.'), 'cus_1')).toThrow();
+    }
+    expect(decryptBillingKey(secret, stored, 'cus_1')).toBe('billing-key-of-a-customer=');
+  });
+
   it('use a fresh IV for every value', () => {
     const secret = Buffer.from(BILLING_KEY_SECRET_HEX, 'hex');
     const a = encryptBillingKey(secret, 'same-billing-key=', 'cus_1');
