@@ -68,13 +68,19 @@ interface Buyer {
   isNew: boolean;
 }
 
-/** A live subscription that renews: another checkout would charge the customer twice. */
-async function assertNoRenewingSubscription(em: EntityManager, userId: string): Promise<void> {
+/** A live subscription that renews: another one would charge the customer twice. */
+export async function hasRenewingSubscription(em: EntityManager, userId: string): Promise<boolean> {
   const rows = await em.execute(
     `select 1 from subscriptions where user_id = ? and status in ('ACTIVE', 'PAST_DUE') and not cancel_at_period_end limit 1`,
     [userId],
   );
-  if (rows.length > 0) throw badInput('tier', 'This account already has a subscription that renews; change or cancel it through billingPortal');
+  return rows.length > 0;
+}
+
+export const ALREADY_RENEWING = 'This account already has a subscription that renews; change or cancel it through billingPortal';
+
+async function assertNoRenewingSubscription(em: EntityManager, userId: string): Promise<void> {
+  if (await hasRenewingSubscription(em, userId)) throw badInput('tier', ALREADY_RENEWING);
 }
 
 async function stripeCustomerOf(em: EntityManager, userId: string): Promise<string | null> {
