@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { registerGraphQL } from './graphql/server.js';
 import { billingPages } from './http/billing-pages.js';
 import { billingResultPages } from './http/billing-result-pages.js';
+import { clientIp, clientIpPolicy } from './http/client-ip.js';
 import { healthRoutes } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
 import { oversizedBody } from './http/oversized-body.js';
@@ -21,6 +22,10 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Time since the last new connection or request: shutdown waits for a quiet moment before closing. */
     msSinceLastActivity(): number;
+  }
+  interface FastifyRequest {
+    /** The client's address as src/http/client-ip.ts decides it (proxy headers only from TRUSTED_PROXIES). */
+    readonly clientIp: string;
   }
 }
 
@@ -61,10 +66,18 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
+    // Proxy headers are read by src/http/client-ip.ts alone, never by Fastify.
+    trustProxy: false,
     bodyLimit: 1024 * 1024,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+  });
+
+  const ipPolicy = clientIpPolicy(config);
+  app.decorateRequest('clientIp', {
+    getter(this: FastifyRequest) {
+      return clientIp(this.raw.socket.remoteAddress, this.headers, ipPolicy);
+    },
   });
 
   // Hooks on every request take a callback rather than return a promise: one allocation less each.

@@ -45,6 +45,8 @@ export interface EmbeddingsConfig {
 export interface Config {
   port: number;
   host: string;
+  /** Production serves /metrics here only, never on the public port. */
+  metricsPort: number;
   publicUrl: string;
   databaseUrl?: string;
   databasePoolMax: number;
@@ -72,7 +74,11 @@ export interface Config {
   embeddingsDim: number;
   providerTimeoutMs: number;
   trustedProxies: string[];
+  /** A header naming the client, set by the trusted proxy itself (Fly: fly-client-ip); read only on connections from TRUSTED_PROXIES. */
+  clientIpHeader?: string;
   publicRateLimit: number;
+  /** Unsigned webhook events (Toss payment events) a minute per client IP. */
+  unsignedWebhookRateLimit: number;
   introspection: boolean;
   /** After SIGTERM: keep serving this long while /readyz says draining, then stop accepting. */
   shutdownGraceMs: number;
@@ -170,6 +176,13 @@ export function isAddressOrCidr(value: string): boolean {
   return /^\d+$/.test(bits) && n >= 0 && n <= (family === 4 ? 32 : 128);
 }
 
+/** A listen address that only this machine can reach: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const value = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (value === 'localhost' || value === '::1') return true;
+  return isIP(value) === 4 && value.startsWith('127.');
+}
+
 function originOf(value: string): string | undefined {
   try {
     const parsed = new URL(value);
@@ -195,7 +208,10 @@ export function loadConfig(env: Env = process.env): Config {
   else r.problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevelRaw}")`);
 
   const port = r.int('PORT', 8080, 0, 65535);
-  const host = r.str('HOST') ?? '0.0.0.0';
+  const metricsPort = r.int('METRICS_PORT', 9091, 0, 65535);
+  if (isProduction && metricsPort === port && port !== 0) r.problems.push('METRICS_PORT must differ from PORT (the metrics must not be on the public port)');
+  // Outside production only this machine can reach a server that was not told otherwise.
+  const host = r.str('HOST') ?? (isProduction ? '0.0.0.0' : '127.0.0.1');
   const publicUrl = r.url('PUBLIC_URL', ['http:', 'https:'], 'http://localhost:8080') ?? 'http://localhost:8080';
 
   const databaseUrl = r.url('DATABASE_URL', ['postgres:', 'postgresql:']) ?? r.url('STELLAR_DB_URL', ['postgres:', 'postgresql:']);
@@ -223,7 +239,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const demoRaw = r.str('BILLING_DEMO');
-  const billingDemo = r.bool('BILLING_DEMO', !isProduction);
+  // The demo provider grants paid plans for free: on by default only where nobody else can reach it.
+  const billingDemo = r.bool('BILLING_DEMO', !isProduction && isLoopbackHost(host));
   if (isProduction && demoRaw !== undefined && billingDemo) {
     r.problems.push('BILLING_DEMO=1 is not allowed with NODE_ENV=production (the demo provider grants plans without payment)');
   }
@@ -287,7 +304,15 @@ export function loadConfig(env: Env = process.env): Config {
     if (!isAddressOrCidr(entry)) r.problems.push(`TRUSTED_PROXIES entry "${entry}" is not an IP address or CIDR range`);
   }
 
+  const clientIpHeader = r.str('CLIENT_IP_HEADER')?.toLowerCase();
+  if (clientIpHeader !== undefined && !/^[a-z0-9-]{1,64}$/.test(clientIpHeader)) r.problems.push(`CLIENT_IP_HEADER must be a header name (got "${clientIpHeader}")`);
+  if (clientIpHeader !== undefined && trustedProxies.length === 0) {
+    r.problems.push('CLIENT_IP_HEADER is read only on connections from TRUSTED_PROXIES: set TRUSTED_PROXIES to the proxy that sets it');
+  }
+
   const publicRateLimit = r.int('PUBLIC_RATE_LIMIT', 10, 1, 1_000_000);
+  // Toss sends from a few addresses, one event per payment change; far more than that is a flood.
+  const unsignedWebhookRateLimit = r.int('UNSIGNED_WEBHOOK_RATE_LIMIT', 120, 1, 1_000_000);
   const introspection = r.bool('GRAPHQL_INTROSPECTION', !isProduction);
   const shutdownGraceMs = r.int('SHUTDOWN_GRACE_MS', 1_000, 0, 60_000);
   const shutdownTimeoutMs = r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1_000, 600_000);
@@ -297,6 +322,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     port,
     host,
+    metricsPort,
     publicUrl,
     databaseUrl,
     databasePoolMax,
@@ -322,7 +348,9 @@ export function loadConfig(env: Env = process.env): Config {
     embeddingsDim,
     providerTimeoutMs,
     trustedProxies,
+    clientIpHeader,
     publicRateLimit,
+    unsignedWebhookRateLimit,
     introspection,
     shutdownGraceMs,
     shutdownTimeoutMs,

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/database.js';
+import { metricsServer } from './http/metrics.js';
 import { createLogger } from './logger.js';
 import { boundHeapGrowth } from './memory-policy.js';
 import { createRuntime } from './runtime.js';
@@ -29,6 +30,8 @@ const logger = createLogger(config);
 const db = await openDatabase(config, logger, { migrate: true }).catch(exitOnConfigError);
 const rt = await createRuntime(config, logger, db);
 const app = await buildApp(rt);
+// Production keeps /metrics off the public port: a second listener that only the scraper reaches.
+const metricsApp = config.isProduction ? await metricsServer(rt) : null;
 
 /**
  * SIGTERM: first drain (keep serving, /readyz 503, `Connection: close`) for at least
@@ -58,6 +61,7 @@ async function shutdown(signal: string): Promise<void> {
   try {
     await drain();
     await app.close();
+    await metricsApp?.close();
     logger.info('HTTP server closed: in-flight requests answered');
     await rt.close();
     logger.info('jobs stopped, usage flushed, Redis and cache channel closed');
@@ -74,12 +78,14 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 
 // Listen last: a SIGTERM that arrives as soon as the port answers already drains gracefully.
 await app.listen({ port: config.port, host: config.host });
+if (metricsApp) await metricsApp.listen({ port: config.metricsPort, host: config.host });
 logger.info(
   {
     url: config.publicUrl,
     database: db.embedded ? `embedded (${config.embeddedDbDir})` : 'external',
     redis: Boolean(config.redisUrl),
     billing: config.billingEnabled ? 'enabled' : 'disabled (self-hosted)',
+    ...(metricsApp ? { metricsPort: config.metricsPort } : {}),
   },
   'Stellar Memory API listening',
 );

@@ -1,8 +1,10 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { addAccountJobs } from './jobs/accounts.js';
 import { addBillingJobs } from './jobs/billing.js';
 import { addMemoryJobs } from './jobs/memories.js';
 import { Scheduler } from './jobs/scheduler.js';
@@ -44,6 +46,8 @@ export interface Runtime {
   providers: ProviderRegistry;
   scheduler: Scheduler;
   metrics: Metrics;
+  /** What time it is for the rules that depend on it (injected by tests). */
+  clock: Clock;
   /** Set on SIGTERM: /readyz answers 503 and responses ask clients to close their connection. */
   draining: boolean;
   /** Stops jobs, flushes what is buffered and closes connections (not the database). */
@@ -76,7 +80,11 @@ async function connectRedis(url: string, logger: Logger, role: string, offlineQu
   return redis;
 }
 
-export async function createRuntime(config: Config, logger: Logger, db: Database): Promise<Runtime> {
+export interface RuntimeOptions {
+  clock?: Clock;
+}
+
+export async function createRuntime(config: Config, logger: Logger, db: Database, options: RuntimeOptions = {}): Promise<Runtime> {
   const forkEm = () => db.orm.em.fork() as EntityManager;
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger, 'commands', false) : null;
   const subscriber = config.redisUrl ? await connectRedis(config.redisUrl, logger, 'subscriber', true) : null;
@@ -145,6 +153,7 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     providers: await createProviderRegistry(config, logger),
     scheduler,
     metrics,
+    clock: options.clock ?? systemClock,
     draining: false,
     async close() {
       await scheduler.stop();
@@ -154,6 +163,7 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
       subscriber?.disconnect();
     },
   };
+  addAccountJobs(rt);
   addBillingJobs(rt);
   addMemoryJobs(rt);
   return rt;

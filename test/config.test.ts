@@ -18,7 +18,7 @@ describe('configuration', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
       port: 8080,
-      host: '0.0.0.0',
+      host: '127.0.0.1',
       publicUrl: 'http://localhost:8080',
       databaseUrl: undefined,
       embeddedDbDir: '.data/pg',
@@ -73,6 +73,20 @@ describe('configuration', () => {
     expect(config.billingKeySecret?.length).toBe(32);
     expect(config.lemon).toBeUndefined();
     expect(problemsOf({ TOSS_SECRET_KEY: 'x', TOSS_CLIENT_KEY: 'y' })).toEqual(['TossPayments is partly configured: missing BILLING_KEY_SECRET']);
+  });
+
+  it('listens on loopback outside production and on every interface in production', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ NODE_ENV: 'production' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ NODE_ENV: 'production', HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
+  });
+
+  it('offers the demo provider by default only while the server listens on a loopback address', () => {
+    for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1', '[::1]']) expect(loadConfig({ HOST: host }).billingDemo).toBe(true);
+    for (const host of ['0.0.0.0', '::', '192.168.1.10', 'example.com']) expect(loadConfig({ HOST: host }).billingDemo).toBe(false);
+    expect(loadConfig({ HOST: '0.0.0.0', BILLING_DEMO: '1' }).billingDemo).toBe(true);
+    expect(loadConfig({ HOST: '127.0.0.1', BILLING_DEMO: '0' }).billingDemo).toBe(false);
+    expect(problemsOf({ NODE_ENV: 'production', HOST: '127.0.0.1', BILLING_DEMO: '1' })).toHaveLength(1);
   });
 
   it('never runs the demo provider in production', () => {

@@ -13,7 +13,8 @@ describe('schema.graphql', () => {
     expect(sdl).toContain('directive @tier(min: Tier!) on FIELD_DEFINITION');
     expect(sdl).toContain('directive @rateLimit(cost: Int! = 1) on FIELD_DEFINITION');
     expect(sdl).toContain('directive @quota(resource: QuotaResource!) on FIELD_DEFINITION');
-    expect(sdl).toMatch(/createApiKey\(input: CreateApiKeyInput!\): CreatedApiKey! @auth @quota\(resource: API_KEYS\)/);
-    expect(sdl).toMatch(/\n\s+me: User! @auth\n/);
+    expect(sdl).toMatch(/createApiKey\(input: CreateApiKeyInput!\): CreatedApiKey! @auth @rateLimit @quota\(resource: API_KEYS\)/);
+    // Account reads spend the per-minute budget like every other operation (SPEC §5).
+    expect(sdl).toMatch(/\n\s+me: User! @auth @rateLimit\n/);
   });
 });

@@ -8,6 +8,7 @@ import { BillingPortalDocument, CancelSubscriptionDocument, ConfirmTossBillingDo
 import { api, byId, messageOf, StellarError } from './api.js';
 import { revealApiKey } from './key-reveal.js';
 import { peekPendingCheckout, takePendingCheckout, type PendingCheckout } from './pending-checkout.js';
+import { tossFailMessage } from './toss-fail.js';
 
 const TIER_RANK: Record<Tier, number> = { FREE: 0, PRO: 1, TEAM: 2 };
 const TIER_NAMES: Record<Tier, string> = { FREE: 'Free', PRO: 'Pro', TEAM: 'Team' };
@@ -69,13 +70,11 @@ function showKeyAnyway(): void {
   showCreatedKey(takePendingCheckout(), CREATED_ANYWAY);
 }
 
+/** Only the code is read from the URL, and only to choose one of our own sentences (web/toss-fail.ts). */
 function tossFailPage(): void {
-  const message = new URLSearchParams(location.search).get('message');
-  if (message) {
-    const box = byId('toss-message');
-    box.textContent = `Toss Payments: ${message.slice(0, 300)}`;
-    box.hidden = false;
-  }
+  const box = byId('toss-message');
+  box.textContent = tossFailMessage(new URLSearchParams(location.search).get('code'));
+  box.hidden = false;
   showKeyAnyway();
 }
 

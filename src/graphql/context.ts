@@ -48,7 +48,7 @@ export async function createContext(rt: Runtime, request: FastifyRequest): Promi
   const context: GraphQLContext = Object.assign(Object.create(LazyEntityManager.prototype) as GraphQLContext, {
     rt,
     caller,
-    clientIp: request.ip,
+    clientIp: request.clientIp,
     requestId: String(request.id),
     rateLimit: null,
     loaders: new Map(),

@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { internalError, rateLimited } from '../errors.js';
+import { ipBucket } from '../http/client-ip.js';
 import type { Runtime } from '../runtime.js';
 import type { WindowState } from '../services/rate-limiter.js';
 import type { GraphQLContext } from './context.js';
@@ -32,7 +33,7 @@ export function limitsPlugin(rt: Runtime): ApolloServerPlugin<GraphQLContext> {
           const cost = cachedOperationCost(schema, operation, fragments, request.variables ?? {});
 
           if (cost.publicUnits > 0) {
-            const ip = await take(`ip:${ctx.clientIp}`, cost.publicUnits, rt.config.publicRateLimit);
+            const ip = await take(`ip:${ipBucket(ctx.clientIp)}`, cost.publicUnits, rt.config.publicRateLimit);
             if (!ip.allowed) throw rateLimited(ip.limit, ip.resetAt);
           }
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import type { Knex } from '@mikro-orm/postgresql';
 import type { Runtime } from '../runtime.js';
@@ -9,9 +9,26 @@ interface TarnPool {
   numPendingAcquires(): number;
 }
 
+/** The pool gauges are read at scrape time. */
+async function scrape(rt: Runtime): Promise<string> {
+  const { metrics } = rt;
+  const pool = (rt.orm.em.getConnection().getKnex() as Knex & { client: { pool?: TarnPool } }).client.pool;
+  if (pool) {
+    metrics.dbPool.set({ state: 'used' }, pool.numUsed());
+    metrics.dbPool.set({ state: 'free' }, pool.numFree());
+    metrics.dbPool.set({ state: 'pending' }, pool.numPendingAcquires());
+  }
+  return metrics.registry.metrics();
+}
+
+function metricsEndpoint(app: FastifyInstance, rt: Runtime): void {
+  app.get('/metrics', async (_request, reply) => reply.type(rt.metrics.registry.contentType).send(await scrape(rt)));
+}
+
 /**
- * `GET /metrics` in Prometheus format, and the HTTP latency of every request. Not encapsulated
- * (fastify-plugin), so its hook sees the routes of every other plugin.
+ * The HTTP latency of every request, and, outside production, `GET /metrics` on the main port. Not
+ * encapsulated (fastify-plugin), so its hook sees the routes of every other plugin. In production
+ * the endpoint is on METRICS_PORT only (`metricsServer`): the public port answers 404 there.
  */
 async function registerMetrics(app: FastifyInstance, { rt }: { rt: Runtime }): Promise<void> {
   const { metrics } = rt;
@@ -23,15 +40,15 @@ async function registerMetrics(app: FastifyInstance, { rt }: { rt: Runtime }): P
     done();
   });
 
-  app.get('/metrics', async (_request, reply) => {
-    const pool = (rt.orm.em.getConnection().getKnex() as Knex & { client: { pool?: TarnPool } }).client.pool;
-    if (pool) {
-      metrics.dbPool.set({ state: 'used' }, pool.numUsed());
-      metrics.dbPool.set({ state: 'free' }, pool.numFree());
-      metrics.dbPool.set({ state: 'pending' }, pool.numPendingAcquires());
-    }
-    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  if (!rt.config.isProduction) metricsEndpoint(app, rt);
 }
 
 export const metricsRoutes = fastifyPlugin(registerMetrics, { name: 'metrics' });
+
+/** The second, private listener of production: `GET /metrics` and nothing else (fly.toml [metrics]). */
+export async function metricsServer(rt: Runtime): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, forceCloseConnections: true });
+  metricsEndpoint(app, rt);
+  await app.ready();
+  return app;
+}

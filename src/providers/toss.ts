@@ -4,8 +4,10 @@ import type { TossConfig } from '../config.js';
 import { Provider, SubscriptionStatus } from '../entities/enums.js';
 import { providerError } from '../errors.js';
 import { ProviderHttp, asDate, asString, pick } from './http.js';
+import { SharedReads } from './shared-reads.js';
 import {
   WebhookRejected,
+  WebhookRetryLater,
   WebhookSecretMissing,
   type CheckoutRequest,
   type CheckoutResult,
@@ -50,6 +52,13 @@ export class TossRequestError extends Error {
   }
 }
 
+/** An unsigned event's body is the Payment object, a few KB; anything much larger is not Toss's. */
+export const UNSIGNED_BODY_LIMIT = 16 * 1024;
+/** How long one read of a payment answers every delivery that names it (docs/security.md). */
+const PAYMENT_READ_SHARED_MS = 10_000;
+/** Toss's event types; an unsigned event of any other type is stored under UNKNOWN, its name unkept. */
+const TOSS_EVENT_TYPES = new Set(['PAYMENT_STATUS_CHANGED', 'DEPOSIT_CALLBACK', 'CANCEL_STATUS_CHANGED', 'BILLING_DELETED', 'METHOD_UPDATED', 'CUSTOMER_STATUS_CHANGED', 'payout.changed', 'seller.changed']);
+
 /** Answers that say our credentials are wrong: a configuration problem, never the customer's card. */
 const AUTH_CODES = new Set(['UNAUTHORIZED_KEY', 'INCORRECT_BASIC_AUTH_FORMAT']);
 
@@ -70,6 +79,8 @@ function paymentView(body: unknown): TossPaymentView {
 export class TossProvider implements PaymentProvider {
   readonly id = Provider.TOSS;
   private readonly http: ProviderHttp;
+  /** Reads of payments for webhook events, one in flight per paymentKey and shared briefly. */
+  private readonly paymentReads = new SharedReads<TossPaymentView | null>(PAYMENT_READ_SHARED_MS, 10_000);
 
   constructor(
     readonly config: TossConfig,
@@ -175,18 +186,32 @@ export class TossProvider implements PaymentProvider {
     const transmissionId = headerValue(request, 'tosspayments-webhook-transmission-id');
     if (!transmissionId || transmissionId.length > 255) throw new WebhookRejected(400, 'missing tosspayments-webhook-transmission-id header');
     const signature = headerValue(request, 'tosspayments-webhook-signature');
-    if (signature !== undefined) {
-      if (!this.config.webhookSecret) throw new WebhookSecretMissing('a signed Toss event arrived but TOSS_WEBHOOK_SECRET is not set');
-      const time = headerValue(request, 'tosspayments-webhook-transmission-time');
-      if (!time) throw new WebhookRejected(401, 'missing tosspayments-webhook-transmission-time header');
-      const expected = hmacSha256(this.config.webhookSecret, `${request.rawBody.toString('utf8')}:${time}`, 'base64');
-      const given = signature.startsWith('v1:') ? signature.slice(3).split(',') : [];
-      if (!given.some((value) => signaturesEqual(value.trim(), expected))) throw new WebhookRejected(400, 'Toss signature does not match');
-    }
+    if (signature === undefined) return this.unsignedEvent(transmissionId, request.rawBody);
+    if (!this.config.webhookSecret) throw new WebhookSecretMissing('a signed Toss event arrived but TOSS_WEBHOOK_SECRET is not set');
+    const time = headerValue(request, 'tosspayments-webhook-transmission-time');
+    if (!time) throw new WebhookRejected(401, 'missing tosspayments-webhook-transmission-time header');
+    const expected = hmacSha256(this.config.webhookSecret, `${request.rawBody.toString('utf8')}:${time}`, 'base64');
+    const given = signature.startsWith('v1:') ? signature.slice(3).split(',') : [];
+    if (!given.some((value) => signaturesEqual(value.trim(), expected))) throw new WebhookRejected(400, 'Toss signature does not match');
     const body = parseJsonBody(request.rawBody);
     const type = asString(pick(body, 'eventType'));
     if (!type) throw new WebhookRejected(400, 'no eventType');
     return { eventId: transmissionId, type, payload: body };
+  }
+
+  /**
+   * An unsigned event proves nothing: of its body only the event type (when it is one of Toss's)
+   * and the paymentKey are kept, the rest is never stored; a body larger than any real one is refused.
+   */
+  private unsignedEvent(transmissionId: string, rawBody: Buffer): VerifiedWebhook {
+    if (rawBody.length > UNSIGNED_BODY_LIMIT) throw new WebhookRejected(413, `an unsigned Toss event is at most ${UNSIGNED_BODY_LIMIT} bytes`);
+    const body = parseJsonBody(rawBody);
+    const claimed = asString(pick(body, 'eventType'));
+    if (!claimed) throw new WebhookRejected(400, 'no eventType');
+    const type = TOSS_EVENT_TYPES.has(claimed) ? claimed : 'UNKNOWN';
+    const paymentKey = asString(pick(body, 'data', 'paymentKey'));
+    const data = paymentKey && paymentKey.length <= 200 ? { paymentKey } : {};
+    return { eventId: transmissionId, type, payload: { eventType: type, data }, unsigned: true };
   }
 
   normalizationReadsApi(verified: VerifiedWebhook): boolean {
@@ -199,9 +224,19 @@ export class TossProvider implements PaymentProvider {
     const paymentKey = asString(pick(verified.payload, 'data', 'paymentKey'));
     if (!paymentKey || paymentKey.length > 200) throw new WebhookRejected(400, 'PAYMENT_STATUS_CHANGED without data.paymentKey');
     const stateAt = new Date();
-    // The truth is what the Toss API says about this payment now, not what the body claims.
-    const payment = await this.getPayment(paymentKey);
+    // The truth is what the Toss API says about this payment now, not what the body claims. Copies
+    // of one event share one read; an answer this delivery did not ask for itself may predate the
+    // change the event announces, so only a final one (a full cancellation) is acted on.
+    const read = this.paymentReads.read(paymentKey, () => this.getPayment(paymentKey));
+    let payment: TossPaymentView | null;
+    try {
+      payment = await read.promise;
+    } catch (err) {
+      if (read.own) throw err;
+      throw new WebhookRetryLater('the Toss API failed moments ago for this payment; deliver again later');
+    }
     if (!payment) throw new WebhookRejected(400, 'Toss does not know this payment');
+    if (!read.own && payment.status !== 'CANCELED') throw new WebhookRetryLater('this payment was read moments ago for another delivery; deliver again later');
     return { kind: 'payment', orderId: payment.orderId, paymentKey: payment.paymentKey, status: payment.status, totalAmount: payment.totalAmount, balanceAmount: payment.balanceAmount, stateAt };
   }
 

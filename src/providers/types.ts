@@ -84,6 +84,8 @@ export type BillingEventType = (typeof BillingEventType)[keyof typeof BillingEve
 export interface WebhookRequest {
   rawBody: Buffer;
   headers: Record<string, string | string[] | undefined>;
+  /** The sender's address (src/http/client-ip.ts), for the per-IP limit of unsigned events. */
+  clientIp?: string;
 }
 
 /** A webhook whose origin is proven (or, for Toss payment events, that will be checked against the API). */
@@ -92,13 +94,15 @@ export interface VerifiedWebhook {
   eventId: string;
   /** The provider's own event type, e.g. `invoice.paid`. */
   type: string;
-  /** The parsed JSON body. */
+  /** The parsed JSON body; for an unsigned event only what may be stored of it (docs/security.md). */
   payload: unknown;
+  /** Nothing proves who sent it (Toss payment events): limited per client IP before anything else. */
+  unsigned?: boolean;
 }
 
-/** Refused before anything is stored: bad or missing signature, unparsable body, forged facts. */
+/** Refused before anything is stored: bad or missing signature, unparsable body, forged facts, an unsigned body too large. */
 export class WebhookRejected extends Error {
-  constructor(readonly status: 400 | 401, message: string) {
+  constructor(readonly status: 400 | 401 | 413, message: string) {
     super(message);
     this.name = 'WebhookRejected';
   }
@@ -106,6 +110,13 @@ export class WebhookRejected extends Error {
 
 /** Thrown by verifyWebhook when the provider's webhook secret is not configured: answered 503. */
 export class WebhookSecretMissing extends Error {}
+
+/**
+ * The event cannot be acted on from what is known now (e.g. the provider's answer was shared with
+ * another delivery moments ago and may predate this event): answered 503 with nothing stored, so the
+ * provider delivers it again later.
+ */
+export class WebhookRetryLater extends Error {}
 
 /**
  * What a verified event means. `change`: a new state of one subscription. `payment`: a Toss payment

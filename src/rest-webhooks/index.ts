@@ -27,7 +27,8 @@ export async function webhookRoutes(app: FastifyInstance, { rt }: { rt: Runtime 
     if (provider === Provider.DEMO && rt.config.isProduction) continue;
     app.post(path, { bodyLimit: WEBHOOK_BODY_LIMIT }, async (request, reply) => {
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const receipt = await receiveWebhook(rt, rt.forkEm(), provider, { rawBody, headers: request.headers });
+      const receipt = await receiveWebhook(rt, rt.forkEm(), provider, { rawBody, headers: request.headers, clientIp: request.clientIp });
+      if (receipt.retryAfterSeconds) reply.header('retry-after', String(receipt.retryAfterSeconds));
       // Only the status matters to providers; the body helps whoever reads delivery logs.
       return reply
         .code(receipt.status)

@@ -41,8 +41,27 @@ export async function issueApiKey(em: EntityManager, userId: string, name: strin
   return { apiKey, secret };
 }
 
-export async function listApiKeys(em: EntityManager, userId: string): Promise<ApiKey[]> {
-  return em.find(ApiKey, { userId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+/** Revoked keys stay listed (and stored) this long, so an owner can see what was revoked and when. */
+export const REVOKED_KEYS_KEPT_MS = 30 * 86_400_000;
+/** The newest revoked keys listed at most: rotation is budgeted per minute, but a month is long. */
+const MAX_REVOKED_LISTED = 100;
+
+/** The active keys and those revoked in the last 30 days (the newest 100 of those), oldest first. */
+export async function listApiKeys(em: EntityManager, userId: string, now = Date.now()): Promise<ApiKey[]> {
+  const active = await em.find(ApiKey, { userId, revokedAt: null });
+  const revoked = await em.find(
+    ApiKey,
+    { userId, revokedAt: { $gt: new Date(now - REVOKED_KEYS_KEPT_MS) } },
+    { orderBy: { revokedAt: 'desc', id: 'desc' }, limit: MAX_REVOKED_LISTED },
+  );
+  const byAge = (a: ApiKey, b: ApiKey) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id);
+  return [...active, ...revoked].sort(byAge);
+}
+
+/** Deletes keys revoked more than 30 days ago (a scheduled job; a deleted key authenticates no more than a revoked one). */
+export async function pruneRevokedKeys(em: EntityManager, now = Date.now()): Promise<number> {
+  const rows = await em.execute<{ id: string }[]>(`delete from api_keys where revoked_at < ? returning id`, [new Date(now - REVOKED_KEYS_KEPT_MS)]);
+  return rows.length;
 }
 
 export async function createApiKey(em: EntityManager, userId: string, quota: QuotaCheck, rawName: string): Promise<CreatedApiKey> {
@@ -63,37 +82,46 @@ async function findOwnKeyForUpdate(tx: EntityManager, userId: string, id: string
 /** Immediate on every instance: the key's cache entry is dropped everywhere after the commit. */
 export async function revokeApiKey(em: EntityManager, bus: CacheBus, userId: string, id: string): Promise<ApiKey> {
   assertUuid(id);
-  const key = await em.transactional(async (tx) => {
+  const { key, announce } = await em.transactional(async (tx) => {
     const found = await findOwnKeyForUpdate(tx, userId, id);
-    if (found.revokedAt) return found;
-    found.revokedAt = new Date();
-    await releaseQuota(tx, userId, QuotaResource.API_KEYS, 1);
-    return found;
+    if (!found.revokedAt) {
+      found.revokedAt = new Date();
+      await releaseQuota(tx, userId, QuotaResource.API_KEYS, 1);
+    }
+    // Announced again for a key already revoked: harmless, and a lost first announcement is healed.
+    return { key: found, announce: await bus.publishWithin(tx, { topic: 'key', id: found.keyHash }) };
   });
-  await bus.publish({ topic: 'key', id: key.keyHash });
+  await announce();
   return key;
 }
 
 /** A new secret under the same name; the old one is revoked in the same transaction. */
 export async function rotateApiKey(em: EntityManager, bus: CacheBus, userId: string, id: string): Promise<CreatedApiKey> {
   assertUuid(id);
-  const { created, oldHash } = await em.transactional(async (tx) => {
+  const { created, announce } = await em.transactional(async (tx) => {
     const old = await findOwnKeyForUpdate(tx, userId, id);
     if (old.revokedAt) throw badInput('id', 'This API key is revoked; create a new one instead');
     old.revokedAt = new Date();
-    return { created: await issueApiKey(tx, userId, old.name), oldHash: old.keyHash };
+    return { created: await issueApiKey(tx, userId, old.name), announce: await bus.publishWithin(tx, { topic: 'key', id: old.keyHash }) };
   });
-  await bus.publish({ topic: 'key', id: oldHash });
+  await announce();
   return created;
 }
 
-/** Revokes every live key of a user (key recovery). Returns the revoked hashes to invalidate. */
-export async function revokeAllApiKeys(tx: EntityManager, userId: string): Promise<string[]> {
+/**
+ * Revokes every live key of a user (key recovery) and announces each within `tx`; returns what
+ * to call once `tx` committed.
+ */
+export async function revokeAllApiKeys(tx: EntityManager, bus: CacheBus, userId: string): Promise<() => Promise<void>> {
   const rows = await tx.execute<{ key_hash: string }[]>(
     `update api_keys set revoked_at = now() where user_id = ? and revoked_at is null returning key_hash`,
     [userId],
   );
-  return rows.map((r) => r.key_hash);
+  const announcements: (() => Promise<void>)[] = [];
+  for (const row of rows) announcements.push(await bus.publishWithin(tx, { topic: 'key', id: row.key_hash }));
+  return async () => {
+    for (const announce of announcements) await announce();
+  };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

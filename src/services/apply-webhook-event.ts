@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Provider, SubscriptionStatus, WebhookOutcome } from '../entities/enums.js';
-import { BillingEventType, WebhookRejected, WebhookSecretMissing, type NormalizedWebhook, type VerifiedWebhook, type WebhookRequest } from '../providers/types.js';
+import { BillingEventType, WebhookRejected, WebhookRetryLater, WebhookSecretMissing, type NormalizedWebhook, type VerifiedWebhook, type WebhookRequest } from '../providers/types.js';
+import { ipBucket } from '../http/client-ip.js';
 import type { Runtime } from '../runtime.js';
 import { priceFor } from './plans.js';
 import { inTransaction, type Sql, type Statement } from './sql.js';
@@ -15,14 +16,16 @@ import { claimStatement, claimWebhookEvent, errorText, isSettled, recordWebhookF
  * everything back, answers 500 (the provider retries) and leaves the event FAILED for a replay.
  */
 
-export type WebhookDeps = Pick<Runtime, 'providers' | 'entitlements' | 'metrics' | 'logger' | 'db'>;
+export type WebhookDeps = Pick<Runtime, 'providers' | 'entitlements' | 'metrics' | 'logger' | 'db' | 'rateLimiter' | 'config'>;
 
 /** What the route answers; `outcome` also labels the metric. */
 export interface WebhookReceipt {
-  status: 200 | 400 | 401 | 500 | 503;
-  outcome: WebhookOutcome | 'DUPLICATE' | 'REJECTED' | 'NOT_CONFIGURED';
+  status: 200 | 400 | 401 | 413 | 429 | 500 | 503;
+  outcome: WebhookOutcome | 'DUPLICATE' | 'REJECTED' | 'NOT_CONFIGURED' | 'RATE_LIMITED' | 'RETRY_LATER';
   ledgerId: string | null;
   message?: string;
+  /** With 429: when the sender's window ends. */
+  retryAfterSeconds?: number;
 }
 
 export interface AppliedEvent {
@@ -48,6 +51,10 @@ export async function receiveWebhook(deps: WebhookDeps, em: EntityManager, provi
   } catch (err) {
     return count(refusal(log, err));
   }
+  if (verified.unsigned) {
+    const refused = await limitUnsigned(deps, log, provider, request.clientIp ?? 'unknown');
+    if (refused) return count(refused);
+  }
   // A redelivery of an event already settled is answered without asking the provider's API again.
   // The claim in applyWebhookEvent is what guarantees once; this only saves the API call, so events
   // normalized from their body alone skip it (it would be one more round trip for every new event).
@@ -56,6 +63,7 @@ export async function receiveWebhook(deps: WebhookDeps, em: EntityManager, provi
     normalized = await adapter.normalizeWebhook(verified);
   } catch (err) {
     if (err instanceof WebhookRejected) return count(refusal(log, err, verified));
+    if (err instanceof WebhookRetryLater) return count({ status: 503, outcome: 'RETRY_LATER', ledgerId: null, message: err.message });
     // The provider's API failed (Toss read-back, Stripe subscription fetch): retry later.
     log.error({ eventId: verified.eventId, type: verified.type, err }, 'webhook event could not be normalized');
     await recordWebhookFailure(em, provider, verified, err);
@@ -64,6 +72,24 @@ export async function receiveWebhook(deps: WebhookDeps, em: EntityManager, provi
   const applied = await applyWebhookEvent(deps, em, provider, verified, normalized);
   const status = applied.outcome === WebhookOutcome.FAILED ? 500 : 200;
   return count({ status, outcome: applied.outcome, ledgerId: applied.ledgerId, ...(status === 500 ? { message: 'processing failed; retry' } : {}) });
+}
+
+/**
+ * Anyone can post an unsigned event (nothing proves it came from the provider), and each may cost a
+ * provider API read: the sender's address gets UNSIGNED_WEBHOOK_RATE_LIMIT a minute, counted in the
+ * same store as the per-IP limit of the public mutations. An unreachable store refuses (503).
+ */
+async function limitUnsigned(deps: WebhookDeps, log: WebhookDeps['logger'], provider: Provider, clientIp: string): Promise<WebhookReceipt | null> {
+  let window;
+  try {
+    window = await deps.rateLimiter.take(`webhook:${provider}:${ipBucket(clientIp)}`, 1, deps.config.unsignedWebhookRateLimit);
+  } catch (err) {
+    log.error({ err, store: deps.rateLimiter.store.kind }, 'rate-limit store unreachable; refusing an unsigned webhook');
+    return { status: 503, outcome: 'RETRY_LATER', ledgerId: null, message: 'rate limiting is unavailable; retry' };
+  }
+  if (window.allowed) return null;
+  const retryAfterSeconds = Math.max(1, Math.ceil((window.resetAt.getTime() - Date.now()) / 1000));
+  return { status: 429, outcome: 'RATE_LIMITED', ledgerId: null, message: 'too many unsigned events from this address', retryAfterSeconds };
 }
 
 function refusal(log: WebhookDeps['logger'], err: unknown, verified?: VerifiedWebhook): WebhookReceipt {

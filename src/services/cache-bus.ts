@@ -19,9 +19,21 @@ export interface CacheMessage {
   id: string;
 }
 
+/** What runs statements inside the caller's transaction (a MikroORM EntityManager in one). */
+export interface TransactionExecutor {
+  execute(sql: string, params?: unknown[]): Promise<unknown>;
+}
+
 export interface CacheBus {
   /** Delivers to this instance at once and to the others through the channel. */
   publish(message: CacheMessage): Promise<void>;
+  /**
+   * For inside the transaction that makes the change. On PostgreSQL the NOTIFY is a statement of
+   * `tx`: the database sends it when (and only if) the transaction commits, whether or not this
+   * instance's own listening connection is up. Returns what to call once `tx` committed (this
+   * instance's caches, and the Redis channel for the Redis bus).
+   */
+  publishWithin(tx: TransactionExecutor, message: CacheMessage): Promise<() => Promise<void>>;
   on(event: 'message', listener: (message: CacheMessage) => void): void;
   on(event: 'reset', listener: () => void): void;
   readonly connected: boolean;
@@ -49,6 +61,10 @@ abstract class BaseBus extends EventEmitter implements CacheBus {
   async publish(message: CacheMessage): Promise<void> {
     this.emit('message', message);
     await this.send(encodeCacheMessage(message));
+  }
+
+  async publishWithin(_tx: TransactionExecutor, message: CacheMessage): Promise<() => Promise<void>> {
+    return () => this.publish(message);
   }
 
   protected receive(raw: string): void {
@@ -115,9 +131,18 @@ export class PostgresBus extends BaseBus {
     }, 1_000);
   }
 
+  /**
+   * Sent on the listening connection when it is up. While it is down the message is lost, so
+   * what must reach every instance (a revoked key) goes through `publishWithin` instead.
+   */
   protected async send(raw: string): Promise<void> {
     if (!this.client) return;
     await this.client.query('SELECT pg_notify($1, $2)', [CACHE_CHANNEL, raw]);
+  }
+
+  override async publishWithin(tx: TransactionExecutor, message: CacheMessage): Promise<() => Promise<void>> {
+    await tx.execute('select pg_notify(?, ?)', [CACHE_CHANNEL, encodeCacheMessage(message)]);
+    return async () => void this.emit('message', message);
   }
 
   async close(): Promise<void> {

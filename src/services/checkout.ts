@@ -68,13 +68,19 @@ interface Buyer {
   isNew: boolean;
 }
 
-/** A live subscription that renews: another checkout would charge the customer twice. */
-async function assertNoRenewingSubscription(em: EntityManager, userId: string): Promise<void> {
+/** A live subscription that renews: another one would charge the customer twice. */
+export async function hasRenewingSubscription(em: EntityManager, userId: string): Promise<boolean> {
   const rows = await em.execute(
     `select 1 from subscriptions where user_id = ? and status in ('ACTIVE', 'PAST_DUE') and not cancel_at_period_end limit 1`,
     [userId],
   );
-  if (rows.length > 0) throw badInput('tier', 'This account already has a subscription that renews; change or cancel it through billingPortal');
+  return rows.length > 0;
+}
+
+export const ALREADY_RENEWING = 'This account already has a subscription that renews; change or cancel it through billingPortal';
+
+async function assertNoRenewingSubscription(em: EntityManager, userId: string): Promise<void> {
+  if (await hasRenewingSubscription(em, userId)) throw badInput('tier', ALREADY_RENEWING);
 }
 
 async function stripeCustomerOf(em: EntityManager, userId: string): Promise<string | null> {
@@ -113,7 +119,9 @@ export async function createCheckout(
       const existing = await findUserByEmail(em, email);
       buyer = existing ? { userId: existing.id, email, isNew: false } : { userId: randomUUID(), email, isNew: true };
     }
-    if (!buyer.isNew) await assertNoRenewingSubscription(em, buyer.userId);
+    // Only a caller who proved the account is theirs learns that it already pays: an email alone
+    // gets the same answer whatever the account's subscription (docs/security.md).
+    if (callerUserId) await assertNoRenewingSubscription(em, buyer.userId);
     // The Stripe customer is reused only for a caller who proved the account is theirs.
     const customerId = callerUserId && input.provider === Provider.STRIPE ? await stripeCustomerOf(em, buyer.userId) : null;
 

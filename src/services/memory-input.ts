@@ -51,8 +51,28 @@ export function tags(raw: readonly string[] | null | undefined, field: string): 
   return [...seen];
 }
 
+/** Objects and arrays nested deeper than this are refused (the metadata object itself is level 1). */
+export const MAX_METADATA_DEPTH = 32;
+
+/**
+ * Whether `value` nests objects or arrays deeper than `max`, found without recursion: a value nested
+ * 200,000 levels (it fits in a 1 MB body) would overflow the stack of JSON.stringify or of any
+ * recursive walk, and turn a client's mistake into an internal error.
+ */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(current)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export function metadata(raw: Record<string, unknown> | null | undefined, field: string): Record<string, unknown> | null {
   if (raw === null || raw === undefined) return null;
+  if (nestedDeeperThan(raw, MAX_METADATA_DEPTH)) throw badInput(field, `Metadata nests at most ${MAX_METADATA_DEPTH} levels of objects and arrays`);
   const json = JSON.stringify(raw);
   if (Buffer.byteLength(json, 'utf8') > MAX_METADATA_BYTES) throw badInput(field, `Metadata is at most ${MAX_METADATA_BYTES} bytes of JSON`);
   if (json.includes('\\u0000')) throw badInput(field, 'Metadata must not contain NUL characters');

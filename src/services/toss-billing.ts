@@ -7,6 +7,7 @@ import type { Runtime } from '../runtime.js';
 import { decryptBillingKey, encryptBillingKey } from './billing-keys.js';
 import { PLANS, priceFor } from './plans.js';
 import { BillingEventType, applySubscriptionChange, findSubscription, type SubscriptionRecord } from './subscription-state.js';
+import { ALREADY_RENEWING, hasRenewingSubscription } from './checkout.js';
 
 /**
  * TossPayments auto-billing (SPEC §8). Toss keeps no subscriptions: we hold the (encrypted) billing
@@ -111,6 +112,13 @@ export async function confirmTossBilling(deps: BillingDeps, em: EntityManager, i
       billingKeyEnc = encryptBillingKey(billingSecret(deps), billingKey, customerKey);
       // Kept on the checkout: the authKey works once, so a retry after a failed charge needs it.
       await em.execute(`update checkouts set billing_key_enc = ? where id = ?`, [billingKeyEnc, checkout.id]);
+    }
+    // An anonymous checkout for an existing email is not refused when the account already pays
+    // (that would tell anyone who the customers are), so the charge we make ourselves is: only
+    // someone whose card Toss just authorized for this checkout learns why.
+    if (await hasRenewingSubscription(em, checkout.user_id)) {
+      await em.execute(`update checkouts set status = 'FAILED', claimed_until = null, billing_key_enc = null, error = ? where id = ?`, ['ALREADY_RENEWING', checkout.id]);
+      throw badInput('customerKey', `${ALREADY_RENEWING}. Nothing was charged.`);
     }
     const billingKey = decryptBillingKey(billingSecret(deps), billingKeyEnc, customerKey);
     const charge = { customerKey, amount: price.amount, orderId, orderName: `Stellar Memory ${PLANS[checkout.tier].name} (monthly)` };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ApiKeysDocument, BadUserInputError, CheckoutDocument, UnauthenticatedError, createClient } from '../../sdk/index.js';
 import { registerUser, uniqueEmail } from '../support/accounts.js';
-import { ADMIN_KEY, useBillingServer } from '../support/billing.js';
+import { Provider } from '../../src/entities/enums.js';
+import { ADMIN_KEY, seedSubscription, useBillingServer } from '../support/billing.js';
 
 const ctx = useBillingServer({ env: { CORS_ORIGINS: 'http://localhost:8080,https://app.example.com' } });
 
@@ -72,5 +73,35 @@ describe('checkout identity', () => {
     const text = JSON.stringify(checkout);
     expect(text).not.toContain('test_sk_');
     expect(text).not.toContain('sk_test_');
+  });
+});
+
+describe('anonymous checkout for an existing email (issue 15, finding 8)', () => {
+  it('answers the same whether or not the account pays: it tells nobody who the customers are', async () => {
+    const free = await registerUser(ctx.server);
+    const paying = await registerUser(ctx.server);
+    await seedSubscription(ctx.server, { userId: paying.id, provider: Provider.STRIPE });
+    for (const provider of ['STRIPE', 'LEMON_SQUEEZY', 'TOSS', 'DEMO'] as const) {
+      const answer = async (email: string) => {
+        const result = await ctx.server.client().raw(CheckoutDocument, { input: { tier: 'TEAM', provider, email } });
+        const checkout = result.data?.checkout;
+        // What differs between any two checkouts (ids, URLs, keys) is replaced by its kind.
+        return {
+          status: result.status,
+          errors: result.errors.map((e) => ({ message: e.message, code: e.extensions?.code })),
+          checkout: checkout && { provider: checkout.provider, apiKey: checkout.apiKey, url: typeof checkout.url, toss: checkout.toss === null ? null : Object.keys(checkout.toss) },
+        };
+      };
+      const forFree = await answer(free.email);
+      expect(forFree.errors).toEqual([]);
+      expect(await answer(paying.email)).toEqual(forFree);
+    }
+  });
+
+  it('a caller with the paying account\'s key is still refused a second renewing subscription', async () => {
+    const paying = await registerUser(ctx.server);
+    await seedSubscription(ctx.server, { userId: paying.id, provider: Provider.STRIPE });
+    const error = await paying.client.request(CheckoutDocument, { input: { tier: 'TEAM', provider: 'STRIPE' } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BadUserInputError);
   });
 });

@@ -1,9 +1,10 @@
 import { createDecipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfirmTossBillingDocument, NotFoundError } from '../../sdk/index.js';
+import { BadUserInputError, CheckoutDocument, ConfirmTossBillingDocument, NotFoundError } from '../../sdk/index.js';
+import { Provider } from '../../src/entities/enums.js';
 import { decryptBillingKey, encryptBillingKey } from '../../src/services/billing-keys.js';
 import { registerUser } from '../support/accounts.js';
-import { BILLING_KEY_SECRET_HEX, tossCheckout, useBillingServer } from '../support/billing.js';
+import { BILLING_KEY_SECRET_HEX, seedSubscription, tossCheckout, useBillingServer } from '../support/billing.js';
 import { LogCapture } from '../support/logs.js';
 
 const logs = new LogCapture();
@@ -40,6 +41,18 @@ describe('Toss billing keys at rest', () => {
     expect(() => Buffer.concat([decipher.update(Buffer.from(ciphertext!, 'base64url')), decipher.final()])).toThrow();
   });
 
+  it('refuse a shortened authentication tag (only the full 16 bytes are accepted)', () => {
+    const secret = Buffer.from(BILLING_KEY_SECRET_HEX, 'hex');
+    const stored = encryptBillingKey(secret, 'billing-key-of-a-customer=', 'cus_1');
+    const [version, iv, tag, ciphertext] = stored.split('.') as [string, string, string, string];
+    // A forger who can guess a 4-byte tag needs about 2^32 tries, not 2^128.
+    for (const bytes of [4, 8, 12, 15]) {
+      const short = Buffer.from(tag, 'base64url').subarray(0, bytes).toString('base64url');
+      expect(() => decryptBillingKey(secret, [version, iv, short, ciphertext].join('.'), 'cus_1')).toThrow();
+    }
+    expect(decryptBillingKey(secret, stored, 'cus_1')).toBe('billing-key-of-a-customer=');
+  });
+
   it('use a fresh IV for every value', () => {
     const secret = Buffer.from(BILLING_KEY_SECRET_HEX, 'hex');
     const a = encryptBillingKey(secret, 'same-billing-key=', 'cus_1');
@@ -72,5 +85,23 @@ describe('confirmTossBilling concurrency', () => {
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(NotFoundError);
     expect(ctx.fakes.toss.charges).toHaveLength(1);
     expect(await ctx.server.sql(`select count(*)::int as n from subscriptions where user_id = ?`, [user.id])).toEqual([{ n: 1 }]);
+  });
+});
+
+describe('a second subscription through an anonymous Toss checkout', () => {
+  it('is not charged when the account already has one that renews', async () => {
+    const paying = await registerUser(ctx.server);
+    await seedSubscription(ctx.server, { userId: paying.id, provider: Provider.STRIPE });
+    // Anyone may start a checkout for an existing email (the answer does not tell who pays)…
+    const { checkout } = await ctx.server.client().request(CheckoutDocument, { input: { tier: 'TEAM', provider: 'TOSS', email: paying.email } });
+    const customerKey = checkout.toss!.customerKey;
+    // …but the first charge, which we make ourselves, is refused before any money moves.
+    const error = await ctx.server
+      .client()
+      .request(ConfirmTossBillingDocument, { input: { customerKey, authKey: ctx.fakes.toss.authorize(customerKey) } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BadUserInputError);
+    expect(ctx.fakes.toss.charges).toHaveLength(0);
+    expect(await ctx.server.sql(`select provider from subscriptions where user_id = ?`, [paying.id])).toEqual([{ provider: 'STRIPE' }]);
   });
 });

@@ -21,7 +21,7 @@ export interface FakeReply {
   headers?: Record<string, string>;
 }
 
-export type FailMode = 'stall' | 'error500' | 'ok';
+export type FailMode = 'stall' | 'error500' | 'throttle' | 'ok';
 
 export interface FailOptions {
   /** How many matching requests fail before the fake recovers; unlimited when omitted. */
@@ -60,6 +60,8 @@ export interface FakeServerOptions {
   routes: Route[];
   /** Provider-style 500 reply used by fail('error500'). */
   serverError: () => FakeReply;
+  /** Provider-style 429 reply used by fail('throttle'). */
+  throttled?: () => FakeReply;
   /** Reply for a path no route matches. */
   notFound: (req: RecordedRequest) => FakeReply;
   /** Returns an error reply when the request is not authenticated, undefined otherwise. */
@@ -178,6 +180,7 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
     const injected = takeFailure(recorded.path);
     // A stalled request is left unanswered on purpose; close() destroys its socket.
     if (injected === 'stall') return;
+    if (injected === 'throttle') return send(res, options.throttled?.() ?? { status: 429, body: { error: 'too many requests' } });
     send(res, injected === 'error500' ? options.serverError() : await route(recorded));
   }
 

@@ -440,6 +440,8 @@ export async function startFakeToss(options: StartFakeTossOptions): Promise<Fake
     routes,
     authenticate: (req) => authenticate(options.secretKey, req),
     serverError: () => tossError(500, 'FAILED_INTERNAL_SYSTEM_PROCESSING'),
+    // Toss's error table does not name its throttling code; the status is what callers act on.
+    throttled: () => tossError(429, 'TOO_MANY_REQUESTS', '요청이 너무 많습니다. 잠시 후 다시 시도해주세요.'),
     notFound: () => tossError(404, 'NOT_FOUND'),
     onReset: () => {
       charges.length = 0;

@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createClient, MeDocument, RevokeApiKeyDocument, UnauthenticatedError } from '../../sdk/index.js';
 import { registerUser } from '../support/accounts.js';
-import { SHARED_DATABASE_SKIP_REASON, sharedDatabaseAvailable } from '../support/database.js';
+import pg from 'pg';
+import { fileDatabase, SHARED_DATABASE_SKIP_REASON, sharedDatabaseAvailable } from '../support/database.js';
 import { REDIS_SKIP_REASON, redisAvailable } from '../support/server.js';
 import { spawnServer, type SpawnedServer } from '../support/spawn.js';
 
@@ -41,3 +42,58 @@ describe.skipIf(!sharedDatabaseAvailable())(`key revocation across instances (${
     expect(await revokedOnOtherInstanceWithin(true)).toBeLessThan(1_000);
   });
 });
+
+/** Backends LISTENing on the cache channel in the test file's database. */
+async function listeners(sql: (q: string) => Promise<{ pid: number }[]>): Promise<number[]> {
+  return (await sql(`select pid from pg_stat_activity where datname = current_database() and query = 'LISTEN stellar_cache'`)).map((r) => r.pid);
+}
+
+describe.skipIf(!sharedDatabaseAvailable())(`key revocation while the revoking instance cannot listen (${SHARED_DATABASE_SKIP_REASON})`, () => {
+  it('reaches the other instance within 1 second: the NOTIFY travels with the revoking transaction', async () => {
+    const admin = new pg.Client({ connectionString: await fileDatabase() });
+    await admin.connect();
+    const sql = async (q: string, params: unknown[] = []) => (await admin.query(q, params)).rows as { pid: number }[];
+    try {
+      // A first, so that the one new listening connection is A's; then B. (Other tests' instances
+      // in this file listen too.)
+      const others = await listeners(sql);
+      const newListeners = async () => (await listeners(sql)).filter((pid) => !others.includes(pid));
+      const a = await spawnServer();
+      started.push(a);
+      await until(async () => (await newListeners()).length === 1, 'A listening');
+      const [aListener] = await newListeners();
+      const b = await spawnServer();
+      started.push(b);
+      await until(async () => (await newListeners()).length === 2, 'B listening');
+      const bListener = (await newListeners()).find((pid) => pid !== aListener)!;
+
+      const user = await registerUser({ client: (key) => createClient({ url: a.graphqlUrl, apiKey: key }) });
+      const onB = createClient({ url: b.graphqlUrl, apiKey: user.secret });
+      expect((await onB.request(MeDocument)).me.id).toBe(user.id); // B has the key cached as valid
+
+      // Kill A's listening connection; A reconnects a second later. Revoke through A meanwhile.
+      await sql(`select pg_terminate_backend($1)`, [aListener]);
+      await until(async () => !(await listeners(sql)).includes(aListener!), 'A listener gone');
+      expect((await newListeners()).filter((pid) => pid !== bListener)).toEqual([]); // A not listening again yet
+      await user.client.raw(RevokeApiKeyDocument, { id: user.keyId });
+      const revokedAt = Date.now();
+      for (;;) {
+        const refused = await onB.request(MeDocument).then(() => false, (e: unknown) => e instanceof UnauthenticatedError);
+        if (refused) break;
+        if (Date.now() - revokedAt > 3_000) throw new Error('instance B still accepts the revoked key after 3 s');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(Date.now() - revokedAt).toBeLessThan(1_000);
+    } finally {
+      await admin.end();
+    }
+  });
+});
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -45,3 +45,30 @@ describe('storeMemory isolation', () => {
     expect(agents.map((a) => a.name)).toEqual(['default']);
   });
 });
+
+describe('deeply nested metadata (issue 15, finding 9)', () => {
+  // Built as text: a 200,000-level value cannot even be made with JSON.stringify.
+  const deep = (levels: number) => `{"a":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+  const post = async (apiKey: string, query: string, variablesJson: string) => {
+    const response = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+      body: `{"query":${JSON.stringify(query)},"variables":${variablesJson}}`,
+    });
+    return (await response.json()) as { errors?: { extensions?: { code?: string; field?: string } }[] };
+  };
+
+  it('200,000 levels deep answers BAD_USER_INPUT on the metadata field, not an internal error', async () => {
+    const store = await post(alice.secret, 'mutation($input: StoreMemoryInput!) { storeMemory(input: $input) { deduped } }', `{"input":{"content":"deep","metadata":${deep(200_000)}}}`);
+    expect(store.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'metadata' });
+    const recall = await post(alice.secret, 'mutation($input: RecallInput!) { recallMemories(input: $input) { score } }', `{"input":{"query":"deep","metadata":${deep(200_000)}}}`);
+    expect(recall.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'metadata' });
+    // The server is fine afterwards.
+    expect((await alice.client.request(AgentsDocument)).agents.length).toBeGreaterThan(0);
+  });
+
+  it('a reasonable nesting (32 levels) is stored as given', async () => {
+    const result = await post(alice.secret, 'mutation($input: StoreMemoryInput!) { storeMemory(input: $input) { deduped } }', `{"input":{"content":"nested 32","metadata":${deep(31)}}}`);
+    expect(result.errors).toBeUndefined();
+  });
+});

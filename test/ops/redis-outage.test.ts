@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MeDocument, RegisterDocument } from '../../sdk/index.js';
+import { MeDocument, PlansDocument, RegisterDocument } from '../../sdk/index.js';
 import { uniqueEmail } from '../support/accounts.js';
 import { redisServerAvailable, startPrivateRedis, type PrivateRedis } from '../support/private-services.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -40,8 +40,9 @@ describe.skipIf(!redisServerAvailable())('Redis outage (needs the redis-server b
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(refused.errors[0]!.extensions!.code).toBe('INTERNAL_SERVER_ERROR');
     expect(refused.data).toBeNull();
-    // An operation that spends no budget still works on the database.
-    expect((await server.client(user).raw(MeDocument)).errors).toEqual([]);
+    // An operation that spends no budget still works on the database (`me` spends one: refused).
+    expect((await server.client(user).raw(PlansDocument)).errors).toEqual([]);
+    expect((await server.client(user).raw(MeDocument)).errors[0]!.extensions!.code).toBe('INTERNAL_SERVER_ERROR');
 
     await redis.start();
     const deadline = Date.now() + 15_000;

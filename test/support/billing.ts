@@ -73,6 +73,7 @@ export type ProviderName = 'stripe' | 'lemon' | 'toss';
 export function billingEnv(fakes: ProviderFakes, providers: ProviderName[] = ['stripe', 'lemon', 'toss']): Record<string, string> {
   const env: Record<string, string> = {
     PUBLIC_RATE_LIMIT: '100000',
+    UNSIGNED_WEBHOOK_RATE_LIMIT: '100000',
     PROVIDER_TIMEOUT_MS: '1500',
     ADMIN_API_KEY: ADMIN_KEY,
   };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import type { Clock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase } from '../../src/db/database.js';
 import { createLogger } from '../../src/logger.js';
@@ -27,6 +28,8 @@ export interface TestServerOptions {
   ownDatabase?: boolean;
   /** Listen on this port instead of a random one (browser tests set PUBLIC_URL to it beforehand). */
   port?: number;
+  /** The time the server's rules read (default: the system clock); tests move it instead of waiting. */
+  clock?: Clock;
 }
 
 export interface TestServer {
@@ -72,7 +75,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const config = loadConfig(env);
   const logger = createLogger(config, options.logs);
   const db = await openDatabase(config, logger, { migrate: true, snapshot: config.databaseUrl ? undefined : await embeddedSnapshot() });
-  const rt = await createRuntime(config, logger, db);
+  const rt = await createRuntime(config, logger, db, { clock: options.clock });
   const app = await buildApp(rt);
   await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
   const address = app.server.address();

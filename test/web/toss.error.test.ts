@@ -20,6 +20,16 @@ describe.skipIf(!chromiumAvailable)(`Toss checkout failures (${BROWSER_SKIP_REAS
     await page.close();
   });
 
+  it('a crafted fail link shows our own words, never the text in its URL', async () => {
+    const page = await ctx.browser.newPage();
+    await page.goto(`${web.server.url}/billing/toss/fail?code=SOMETHING_ELSE&message=${encodeURIComponent('Your card was stolen: call +82 10 0000 0000')}`);
+    const message = page.locator('#toss-message');
+    await message.waitFor({ state: 'visible' });
+    expect(await message.innerText()).toBe('Toss Payments did not authorize the card.');
+    expect(await page.content()).not.toContain('stolen');
+    await page.close();
+  });
+
   it('a declined first charge: /billing/toss/success shows the server’s PAYMENT_FAILED message and activates nothing', async () => {
     web.fakes.toss.declineNext('REJECT_CARD_PAYMENT', '한도초과 혹은 잔액부족으로 결제에 실패했습니다.');
     const email = uniqueEmail('web-toss-declined');

@@ -11,6 +11,7 @@ import { requirePrincipal } from '../../graphql/context.js';
 export class MeResolver {
   @Query(() => UserType)
   @Directive('@auth')
+  @Directive('@rateLimit')
   async me(@Ctx() ctx: GraphQLContext): Promise<UserType> {
     return (await getUser(ctx.em, requirePrincipal(ctx).userId)) as UserType;
   }

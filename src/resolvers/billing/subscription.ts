@@ -7,6 +7,7 @@ import { currentSubscription } from '../../services/subscriptions.js';
 export class SubscriptionResolver {
   @Query(() => SubscriptionType, { nullable: true, description: 'The newest subscription that has not expired.' })
   @Directive('@auth')
+  @Directive('@rateLimit')
   async subscription(@Ctx() ctx: GraphQLContext): Promise<SubscriptionType | null> {
     return currentSubscription(ctx.em, requirePrincipal(ctx).userId);
   }

@@ -5,9 +5,10 @@ import { ApiKeyType } from '../../schema/types/account.js';
 
 @Resolver()
 export class ApiKeysResolver {
-  @Query(() => [ApiKeyType], { description: 'Every key of the account, revoked ones included, oldest first.' })
+  @Query(() => [ApiKeyType], { description: 'The active keys of the account and those revoked in the last 30 days (at most the newest 100 of these), oldest first.' })
   @Directive('@auth')
+  @Directive('@rateLimit')
   async apiKeys(@Ctx() ctx: GraphQLContext): Promise<ApiKeyType[]> {
-    return listApiKeys(ctx.em, requirePrincipal(ctx).userId);
+    return listApiKeys(ctx.em, requirePrincipal(ctx).userId, ctx.rt.clock.now());
   }
 }

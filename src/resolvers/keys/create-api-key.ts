@@ -14,6 +14,7 @@ export class CreateApiKeyInput {
 export class CreateApiKeyResolver {
   @Mutation(() => CreatedApiKeyType)
   @Directive('@auth')
+  @Directive('@rateLimit')
   @Directive('@quota(resource: API_KEYS)')
   @UseMiddleware(BillingOnly)
   async createApiKey(@Arg('input', () => CreateApiKeyInput) input: CreateApiKeyInput, @Ctx() ctx: GraphQLContext): Promise<CreatedApiKeyType> {

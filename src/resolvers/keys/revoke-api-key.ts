@@ -8,6 +8,7 @@ import { BillingOnly } from '../billing-only.js';
 export class RevokeApiKeyResolver {
   @Mutation(() => ApiKeyType, { description: 'Immediate on every server instance. Revoking a revoked key returns it unchanged.' })
   @Directive('@auth')
+  @Directive('@rateLimit')
   @UseMiddleware(BillingOnly)
   async revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<ApiKeyType> {
     return revokeApiKey(ctx.em, ctx.rt.bus, requirePrincipal(ctx).userId, id);

@@ -8,6 +8,7 @@ import { BillingOnly } from '../billing-only.js';
 export class RotateApiKeyResolver {
   @Mutation(() => CreatedApiKeyType, { description: 'A new secret under the same name; the old key is revoked in the same transaction.' })
   @Directive('@auth')
+  @Directive('@rateLimit')
   @UseMiddleware(BillingOnly)
   async rotateApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<CreatedApiKeyType> {
     return rotateApiKey(ctx.em, ctx.rt.bus, requirePrincipal(ctx).userId, id);

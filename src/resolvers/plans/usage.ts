@@ -7,6 +7,7 @@ import { UsageType } from '../../schema/types/plans.js';
 export class UsageResolver {
   @Query(() => UsageType)
   @Directive('@auth')
+  @Directive('@rateLimit')
   async usage(@Ctx() ctx: GraphQLContext): Promise<UsageType> {
     return usageReport(ctx.em, ctx.rt.usage, requirePrincipal(ctx).userId, await ctx.entitlement(), ctx.rateLimit);
   }
