@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { registerGraphQL } from './graphql/server.js';
 import { billingPages } from './http/billing-pages.js';
 import { billingResultPages } from './http/billing-result-pages.js';
+import { EXPOSED_HEADERS, REQUEST_ID_HEADER } from './http/headers.js';
 import { healthRoutes } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
 import { oversizedBody } from './http/oversized-body.js';
@@ -70,7 +71,7 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
   // Hooks on every request take a callback rather than return a promise: one allocation less each.
   app.addHook('onRequest', (request, reply, done) => {
     lastActivity = Date.now();
-    reply.header('x-request-id', request.id);
+    reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
   // While draining, every response closes its connection, including those of requests that began
@@ -83,7 +84,7 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
   await app.register(cors, {
     origin: config.corsOrigins,
     credentials: false,
-    exposedHeaders: ['x-request-id', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after'],
+    exposedHeaders: EXPOSED_HEADERS,
   });
   await app.register(oversizedBody);
   await app.register(healthRoutes, { rt });

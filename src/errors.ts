@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Provider, QuotaResource, Tier } from './entities/enums.js';
+import { RETRY_AFTER_HEADER } from './http/headers.js';
 
 /**
  * The error codes a client can act on (SPEC §4), and the one error class services throw.
@@ -50,7 +51,7 @@ export function rateLimited(limit: number, resetAt: Date, now = Date.now()) {
     retryAfterSeconds,
     limit,
     resetAt: resetAt.toISOString(),
-    http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+    http: { status: 429, headers: new Map([[RETRY_AFTER_HEADER, String(retryAfterSeconds)]]) },
   });
 }
 
