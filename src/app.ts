@@ -12,6 +12,7 @@ import { metricsRoutes } from './http/metrics.js';
 import { oversizedBody } from './http/oversized-body.js';
 import { site } from './http/site.js';
 import { lazyChildLogger } from './logger.js';
+import { mcpRoutes } from './mcp/server.js';
 import { webhookRoutes } from './rest-webhooks/index.js';
 import type { Runtime } from './runtime.js';
 import { buildGraphQLSchema } from './schema/build.js';
@@ -47,7 +48,7 @@ class AccessLog extends LogController {
 
 /**
  * The HTTP server, composed from small plugins that each do one job: CORS, health, the landing page,
- * billing pages, provider webhooks, GraphQL.
+ * billing pages, provider webhooks, GraphQL, MCP.
  * Everything long-lived comes in through `rt`; nothing here holds business rules.
  */
 export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } = {}): Promise<FastifyInstance> {
@@ -59,7 +60,7 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
     childLoggerFactory: (logger, bindings, options) => lazyChildLogger(logger as unknown as Logger, bindings, options) as unknown as FastifyBaseLogger,
     // A caller's (or proxy's) X-Request-Id is kept when it is sane; otherwise a fresh one.
     genReqId: (req) => {
-      const given = req.headers['x-request-id'];
+      const given = req.headers[REQUEST_ID_HEADER];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
@@ -96,7 +97,10 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
     // Self-hosted mode has no billing: the webhook routes do not exist (404).
     await app.register(webhookRoutes, { rt });
   }
-  await registerGraphQL(app, rt, options.schema ?? (await buildGraphQLSchema()));
+  const schema = options.schema ?? (await buildGraphQLSchema());
+  await registerGraphQL(app, rt, schema);
+  // The MCP tools are doors to GraphQL fields of the same schema (docs/mcp.md).
+  await app.register(mcpRoutes, { rt, schema });
   app.server.on('connection', () => (lastActivity = Date.now()));
   app.decorate('msSinceLastActivity', () => Date.now() - lastActivity);
   return app;
