@@ -18,6 +18,7 @@ import { countRefusal } from '../metrics.js';
 import { chargeRequest, createRequestScope, windowForHeaders, type RequestScope } from '../request-scope.js';
 import type { Runtime } from '../runtime.js';
 import { compileTools, type CompiledTool } from './catalog.js';
+import { MCP_PATH } from './path.js';
 import { coerceArguments, serializeOutput } from './graphql-types.js';
 
 /**
@@ -26,8 +27,6 @@ import { coerceArguments, serializeOutput } from './graphql-types.js';
  * request is authenticated before its body is read; tool calls spend the same budget and reach the
  * same services as GraphQL, and refusals are tool results carrying the GraphQL error.
  */
-
-export const MCP_PATH = '/mcp';
 
 const SERVER_INFO = { name: 'stellar-memory', title: 'Stellar Memory', version: packageJson.version };
 

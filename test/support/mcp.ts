@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { MCP_PATH } from '../../src/mcp/server.js';
+import { MCP_PATH } from '../../src/mcp/path.js';
 
 /** An MCP client as agents use it: the official SDK's Client over Streamable HTTP, with the key in a header. */
 export interface McpTestClient {
