@@ -128,14 +128,12 @@ export async function mcpRoutes(app: FastifyInstance, { rt, schema }: { rt: Runt
     });
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     await server.connect(transport);
-    try {
-      const response = await transport.handleRequest(webRequest(request), { parsedBody: message });
-      reply.code(response.status);
-      response.headers.forEach((value, name) => void reply.header(name, value));
-      return reply.send(response.body ? await response.text() : undefined);
-    } finally {
-      await server.close();
-    }
+    // Not closed afterwards: a stateless transport holds no stream or timer once it has answered, and
+    // closing builds a "connection closed" error (with its stack) for every request.
+    const response = await transport.handleRequest(webRequest(request), { parsedBody: message });
+    reply.code(response.status);
+    response.headers.forEach((value, name) => void reply.header(name, value));
+    return reply.send(response.body ? await response.text() : undefined);
   });
 }
 
