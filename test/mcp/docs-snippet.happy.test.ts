@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +7,7 @@ import { MCP_PATH } from '../../src/mcp/path.js';
 import { registerUser, type TestUser } from '../support/accounts.js';
 import { mcpUrl } from '../support/mcp.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { runCommand } from '../support/spawn.js';
 
 /** The set-up in docs/mcp.md works as written: the generic client runs, the configurations parse. */
 
@@ -39,16 +39,9 @@ describe('docs/mcp.md', () => {
     const file = `${ROOT}.docs-snippet-${randomBytes(4).toString('hex')}.mts`;
     await writeFile(file, snippet!);
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', file], {
-        cwd: ROOT,
+      const { code, stdout, stderr } = await runCommand(process.execPath, ['--import', 'tsx', file], {
         env: { ...process.env, STELLAR_MCP_URL: mcpUrl(server), STELLAR_API_KEY: user.secret },
-        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
       expect(code, stderr).toBe(0);
       const [names, recalled] = stdout.trim().split('\n');
       expect(names!.split(', ').sort()).toEqual(['forget', 'list_agents', 'list_memories', 'recall', 'remember', 'remember_many', 'usage']);

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreMemoryDocument } from '../../sdk/index.js';
 import { registerUser, type TestUser } from '../support/accounts.js';
 import { mcpUrl } from '../support/mcp.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { runCommand } from '../support/spawn.js';
 
 /**
  * A client this project did not write: the MCP Inspector's CLI (a pinned devDependency, run
@@ -19,20 +19,12 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-/** Runs the CLI in a process group of its own, so a hung run is killed with everything it started. */
 async function inspector(...args: string[]): Promise<Record<string, unknown>> {
-  const child = spawn(
+  const { code, stdout, stderr } = await runCommand(
     'npx',
     ['--no', '--', '@modelcontextprotocol/inspector', '--cli', mcpUrl(server), '--transport', 'http', '--header', `Authorization: Bearer ${user.secret}`, ...args],
-    { env: { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false' } },
   );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 60_000);
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  clearTimeout(timer);
   if (code !== 0) throw new Error(`inspector exited with ${code}:\n${stderr}\n${stdout}`);
   return JSON.parse(stdout) as Record<string, unknown>;
 }
