@@ -32,7 +32,10 @@ export interface ToolDefinition {
   spread?: string;
   /** Where a list or scalar answer goes in the structured result; an object answer is the result itself. */
   resultKey?: string;
-  /** Argument descriptions for a language model, by field name (also inside lists of objects). */
+  /**
+   * Argument descriptions for a language model, by field name (also inside lists of objects). A
+   * field the contract does not have is not offered, whatever is described here.
+   */
   arguments?: Record<string, string>;
   readOnly: boolean;
   destructive?: boolean;
@@ -61,6 +64,7 @@ const MEMORY_ARGUMENTS: Record<string, string> = {
   tags: `Up to ${MAX_TAGS} labels of 1 to ${MAX_TAG_CHARS} characters, for filtering recall later (e.g. ["preference", "contact"]).`,
   metadata: `Any JSON object (at most ${MAX_METADATA_BYTES / 1024} KB) stored with the memory; recall can filter on it.`,
   embedding: "Your own embedding of the content, of this deployment's dimension. Leave it out: the server embeds the content itself.",
+  occurredAt: 'When the remembered thing happened or was said (ISO 8601 date-time); defaults to now. Set it when saving facts from an older conversation.',
   expiresAt: 'When to forget the memory by itself (ISO 8601 date-time in the future). Leave it out to keep it.',
   idempotencyKey: `A key of your choosing (1 to ${MAX_IDEMPOTENCY_KEY_CHARS} characters) that makes a retried call store once: the same key answers the first result for 24 hours.`,
 };
@@ -123,6 +127,8 @@ export const TOOLS: ToolDefinition[] = [
       tags: 'Only memories carrying every one of these tags.',
       metadata: "Only memories whose metadata contains this JSON object (e.g. {\"project\": \"apollo\"}).",
       minImportance: 'Only memories at least this important (0 to 1).',
+      occurredAfter: 'Only memories of things that happened at or after this time (ISO 8601 date-time).',
+      occurredBefore: 'Only memories of things that happened before this time (ISO 8601 date-time).',
       embedding: "Your own embedding of the query, of this deployment's dimension. Leave it out: the server embeds the query itself.",
     },
     readOnly: true,
