@@ -155,7 +155,7 @@ describe('INTERNAL_SERVER_ERROR', () => {
       const mcp = await mcpClientFor(down, account.apiKey.secret);
       const error = refusal(await mcp.call('remember', { content: 'must not be stored unmetered' }));
       expect(error).toEqual({ message: 'Rate limiting is unavailable, so the request was not run; retry shortly', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-      expect(await down.sql(`select id from memories`)).toHaveLength(0);
+      expect(await down.sql(`select id from memories where user_id = ?`, [account.user.id])).toHaveLength(0);
       await mcp.close();
     } finally {
       await down.close();
