@@ -1,10 +1,10 @@
 import { getDirectives } from '@graphql-tools/utils';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { GraphQLInputObjectType, GraphQLObjectType, isInputObjectType, type GraphQLOutputType, type GraphQLSchema } from 'graphql';
+import { GraphQLInputObjectType, GraphQLObjectType, isInputObjectType, type GraphQLSchema } from 'graphql';
 import { ErrorCode } from '../errors.js';
 import { RATE_LIMIT_COST } from '../schema/directives/rate-limit.js';
 import { WarningCode } from '../services/warnings.js';
-import { inputObjectSchema, outputSchema, type JsonSchema } from './graphql-types.js';
+import { inputObjectSchema, outputSchema, outputSerializer, type JsonSchema } from './graphql-types.js';
 import { TOOLS, type ToolDefinition } from './tools.js';
 
 /** A tool ready to list and call: its MCP description, and what it takes from its GraphQL twin. */
@@ -14,8 +14,8 @@ export interface CompiledTool {
   tool: Tool;
   /** The arguments as one GraphQL input object, to coerce them as GraphQL does. */
   argumentsType: GraphQLInputObjectType;
-  /** The structured result's type (the twin's type, wrapped under `resultKey` when there is one). */
-  resultType: GraphQLOutputType;
+  /** Writes the structured result: the twin's type, wrapped under `resultKey` when there is one. */
+  serialize(value: unknown): Record<string, unknown>;
   /** The twin's `@rateLimit` cost: units of the per-minute budget one call spends. */
   cost: number;
 }
@@ -106,7 +106,15 @@ function compile(schema: GraphQLSchema, definition: ToolDefinition): CompiledToo
       openWorldHint: false,
     },
   };
-  return { definition, tool, argumentsType, resultType, cost: Number(field.extensions?.[RATE_LIMIT_COST] ?? 0) };
+  const serialize = outputSerializer(resultType);
+  const { resultKey } = definition;
+  return {
+    definition,
+    tool,
+    argumentsType,
+    serialize: (value) => serialize(resultKey ? { [resultKey]: value } : value) as Record<string, unknown>,
+    cost: Number(field.extensions?.[RATE_LIMIT_COST] ?? 0),
+  };
 }
 
 /** Every tool, compiled against the schema the GraphQL endpoint serves. Throws at start on a tool whose twin does not fit. */

@@ -116,25 +116,45 @@ export function coerceArguments(type: GraphQLInputObjectType, args: Record<strin
 }
 
 /**
- * A service's answer as GraphQL would answer it: only the type's fields, scalars and enums
- * serialized (a date becomes its ISO 8601 string). A non-null field the answer lacks is a bug in the
- * tool, not the caller's problem: it throws.
+ * The serializer of an output type: a service's answer as GraphQL would answer it, only the type's
+ * fields, scalars and enums serialized (a date becomes its ISO 8601 string). Built once per tool,
+ * so a call walks closures instead of the type. A non-null field the answer lacks is a bug in the
+ * tool, not the caller's problem: it throws, naming the field.
  */
-export function serializeOutput(type: GraphQLOutputType, value: unknown, path = 'result'): unknown {
+export function outputSerializer(type: GraphQLOutputType, path = 'result'): (value: unknown) => unknown {
   if (isNonNullType(type)) {
-    if (value === null || value === undefined) throw new Error(`MCP: ${path} is null but its type ${String(type)} is not nullable`);
-    return serializeOutput(type.ofType, value, path);
+    const inner = nonNullSerializer(type.ofType, path);
+    return (value) => {
+      if (value === null || value === undefined) throw new Error(`MCP: ${path} is null but its type ${String(type)} is not nullable`);
+      return inner(value);
+    };
   }
-  if (value === null || value === undefined) return null;
-  if (isListType(type)) return (value as unknown[]).map((item, i) => serializeOutput(type.ofType, item, `${path}[${i}]`));
+  const inner = nonNullSerializer(type, path);
+  return (value) => (value === null || value === undefined ? null : inner(value));
+}
+
+function nonNullSerializer(type: GraphQLOutputType, path: string): (value: unknown) => unknown {
+  if (isListType(type)) {
+    const item = outputSerializer(type.ofType, `${path}[]`);
+    return (value) => (value as unknown[]).map((entry) => item(entry));
+  }
   if (isObjectType(type)) {
-    const source = value as Record<string, unknown>;
-    return Object.fromEntries(Object.values(type.getFields()).map((field) => [field.name, serializeOutput(field.type, source[field.name], `${path}.${field.name}`)]));
+    // Built on first use: a type may contain itself.
+    let fields: [string, (value: unknown) => unknown][] | undefined;
+    return (value) => {
+      fields ??= Object.values(type.getFields()).map((field) => [field.name, outputSerializer(field.type, `${path}.${field.name}`)]);
+      const source = value as Record<string, unknown>;
+      const serialized: Record<string, unknown> = {};
+      for (const [name, serialize] of fields) serialized[name] = serialize(source[name]);
+      return serialized;
+    };
   }
   if (isEnumType(type) || isScalarType(type)) {
-    const serialized = type.serialize(value);
-    // graphql-scalars' DateTime leaves a Date for JSON.stringify to write; the text rendering reads the ISO string too.
-    return serialized instanceof Date ? serialized.toISOString() : serialized;
+    return (value) => {
+      const serialized = type.serialize(value);
+      // graphql-scalars' DateTime leaves a Date for JSON.stringify to write; the text rendering reads the ISO string too.
+      return serialized instanceof Date ? serialized.toISOString() : serialized;
+    };
   }
   throw new Error(`MCP: cannot serialize ${path} of type ${String(type)}`);
 }

@@ -19,7 +19,7 @@ import { chargeRequest, createRequestScope, windowForHeaders, type RequestScope 
 import type { Runtime } from '../runtime.js';
 import { compileTools, type CompiledTool } from './catalog.js';
 import { MCP_PATH } from './path.js';
-import { coerceArguments, serializeOutput } from './graphql-types.js';
+import { coerceArguments } from './graphql-types.js';
 
 /**
  * The MCP server at /mcp: the Streamable HTTP transport of the official SDK, stateless (a fresh
@@ -161,7 +161,7 @@ async function callTool(rt: Runtime, scope: McpScope, compiled: CompiledTool, ar
   try {
     await chargeRequest(scope, compiled.cost);
     const value = await definition.run(scope, coerceArguments(compiled.argumentsType, args));
-    const result = serializeOutput(compiled.resultType, definition.resultKey ? { [definition.resultKey]: value } : value) as Record<string, unknown>;
+    const result = compiled.serialize(value);
     if (scope.warnings.length > 0) result.warnings = scope.warnings;
     return { content: [{ type: 'text', text: definition.render(result) }], structuredContent: result };
   } catch (err) {
