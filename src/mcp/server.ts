@@ -12,7 +12,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import packageJson from '../../package.json' with { type: 'json' };
-import { AppError, ErrorCode } from '../errors.js';
+import { clientError, ErrorCode, isUnexpected, responseHeadersOf } from '../errors.js';
 import { rateLimitHeaders } from '../http/headers.js';
 import { countRefusal } from '../metrics.js';
 import { chargeRequest, createRequestScope, windowForHeaders, type RequestScope } from '../request-scope.js';
@@ -152,7 +152,8 @@ function webRequest(request: FastifyRequest): Request {
 /**
  * One tool call: the twin's cost first (nothing runs when the budget is spent), then the arguments
  * coerced as GraphQL would, the service, and the answer serialized as GraphQL would. A refusal is a
- * tool result with isError and the GraphQL error in its structured content.
+ * tool result with isError and the error as GraphQL answers it (src/errors.ts, clientError) in its
+ * structured content; an unexpected failure is logged with its stack, never with the arguments.
  */
 async function callTool(rt: Runtime, scope: McpScope, compiled: CompiledTool, args: Record<string, unknown> | undefined): Promise<CallToolResult> {
   const started = performance.now();
@@ -165,9 +166,10 @@ async function callTool(rt: Runtime, scope: McpScope, compiled: CompiledTool, ar
     if (scope.warnings.length > 0) result.warnings = scope.warnings;
     return { content: [{ type: 'text', text: definition.render(result) }], structuredContent: result };
   } catch (err) {
-    const error = toolError(rt, scope, definition.name, err);
+    if (isUnexpected(err)) rt.logger.error({ requestId: scope.requestId, tool: definition.name, err }, 'MCP tool call failed');
+    const error = clientError(err, rt.config.isProduction);
     // The same Retry-After GraphQL's 429 carries; the HTTP status stays 200, since the JSON-RPC call itself succeeded.
-    if (err instanceof AppError) for (const [name, value] of (err.extensions.http as { headers?: Map<string, string> } | undefined)?.headers ?? []) scope.refusalHeaders.set(name, value);
+    for (const [name, value] of responseHeadersOf(err)) scope.refusalHeaders.set(name, value);
     outcome = String(error.extensions.code);
     const tier = (await scope.entitlement().catch(() => null))?.tier ?? 'unknown';
     countRefusal(rt.metrics, tier, error.extensions);
@@ -177,18 +179,3 @@ async function callTool(rt: Runtime, scope: McpScope, compiled: CompiledTool, ar
   }
 }
 
-/**
- * The error as GraphQL answers it (src/graphql/errors-plugin.ts): an AppError's message and
- * extensions; anything else an INTERNAL_SERVER_ERROR, logged once with its stack (never the
- * arguments), its message hidden in production.
- */
-function toolError(rt: Runtime, scope: RequestScope, tool: string, err: unknown): { message: string; extensions: Record<string, unknown> } {
-  if (err instanceof AppError) {
-    if (err.code === ErrorCode.INTERNAL_SERVER_ERROR) rt.logger.error({ requestId: scope.requestId, tool, err }, 'MCP tool call failed');
-    const { http: _http, ...extensions } = err.extensions;
-    return { message: err.message, extensions: { ...extensions, code: err.code } };
-  }
-  rt.logger.error({ requestId: scope.requestId, tool, err }, 'MCP tool call failed');
-  const message = rt.config.isProduction || !(err instanceof Error) ? 'Internal server error' : err.message;
-  return { message, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
-}
