@@ -1,10 +1,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { benchAuthLimit } from './auth-limit.js';
+import { benchMcp } from './mcp.js';
 import { benchMemories } from './memories.js';
 import { benchWebhooks } from './webhooks.js';
 
 /**
- * `npm run bench [-- scenario …]`: runs each scenario beside its baseline in the same run and writes
+ * `npm run bench [-- scenario …]` (auth-limit, mcp, memories, webhooks): runs each scenario beside its baseline in the same run and writes
  * bench/results/latest.json (scenarios not run keep their last figures, with their own date). Uses DATABASE_URL / REDIS_URL when set (the PostgreSQL and Redis
  * variants), the embedded database otherwise. BENCH_DURATION (seconds per measurement) defaults to 10; BENCH_ROUNDS (measurements per server, taken
  * in turn, in auth-limit and webhooks) to 3.
@@ -16,6 +17,8 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const scenarios: Record<string, () => Promise<unknown>> = {
   'auth-limit': () => benchAuthLimit({ databaseUrl, redisUrl, durationSec, connections: 50, rounds }),
+  // A recall tool call against the same recall through GraphQL: the embedded database, or a throwaway one on DATABASE_URL.
+  mcp: () => benchMcp({ databaseUrl, redisUrl, durationSec, rounds }),
   // Half a million memories need a real PostgreSQL.
   ...(databaseUrl ? { memories: () => benchMemories({ databaseUrl, durationSec, redisUrl }) } : {}),
   // The webhook figure is about real PostgreSQL (the ledger's unique index under concurrent inserts).

@@ -1,5 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type DocumentNode } from 'graphql';
+import { RATE_LIMIT_LIMIT_HEADER, RATE_LIMIT_REMAINING_HEADER, RATE_LIMIT_RESET_HEADER } from '../src/http/headers.js';
 import { StellarError, TransportError, type GraphQLErrorShape } from './errors.js';
 
 /**
@@ -75,12 +76,12 @@ export function createClient(options: ClientOptions): StellarClient {
       body: JSON.stringify({ query: textOf(document), variables: variables ?? {} }),
       signal: requestOptions.signal,
     });
-    const limit = response.headers.get('x-ratelimit-limit');
+    const limit = response.headers.get(RATE_LIMIT_LIMIT_HEADER);
     if (limit !== null) {
       rateLimit = {
         limit: Number(limit),
-        remaining: Number(response.headers.get('x-ratelimit-remaining')),
-        reset: new Date(Number(response.headers.get('x-ratelimit-reset')) * 1000),
+        remaining: Number(response.headers.get(RATE_LIMIT_REMAINING_HEADER)),
+        reset: new Date(Number(response.headers.get(RATE_LIMIT_RESET_HEADER)) * 1000),
       };
     }
     const text = await response.text();

@@ -7,11 +7,13 @@ import { registerGraphQL } from './graphql/server.js';
 import { billingPages } from './http/billing-pages.js';
 import { billingResultPages } from './http/billing-result-pages.js';
 import { clientIp, clientIpPolicy } from './http/client-ip.js';
+import { EXPOSED_HEADERS, REQUEST_ID_HEADER } from './http/headers.js';
 import { healthRoutes } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
 import { oversizedBody } from './http/oversized-body.js';
 import { site } from './http/site.js';
 import { lazyChildLogger } from './logger.js';
+import { mcpRoutes } from './mcp/server.js';
 import { webhookRoutes } from './rest-webhooks/index.js';
 import type { Runtime } from './runtime.js';
 import { buildGraphQLSchema } from './schema/build.js';
@@ -51,7 +53,7 @@ class AccessLog extends LogController {
 
 /**
  * The HTTP server, composed from small plugins that each do one job: CORS, health, the landing page,
- * billing pages, provider webhooks, GraphQL.
+ * billing pages, provider webhooks, GraphQL, MCP.
  * Everything long-lived comes in through `rt`; nothing here holds business rules.
  */
 export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } = {}): Promise<FastifyInstance> {
@@ -63,7 +65,7 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
     childLoggerFactory: (logger, bindings, options) => lazyChildLogger(logger as unknown as Logger, bindings, options) as unknown as FastifyBaseLogger,
     // A caller's (or proxy's) X-Request-Id is kept when it is sane; otherwise a fresh one.
     genReqId: (req) => {
-      const given = req.headers['x-request-id'];
+      const given = req.headers[REQUEST_ID_HEADER];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     // Proxy headers are read by src/http/client-ip.ts alone, never by Fastify.
@@ -83,7 +85,7 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
   // Hooks on every request take a callback rather than return a promise: one allocation less each.
   app.addHook('onRequest', (request, reply, done) => {
     lastActivity = Date.now();
-    reply.header('x-request-id', request.id);
+    reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
   // While draining, every response closes its connection, including those of requests that began
@@ -96,7 +98,7 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
   await app.register(cors, {
     origin: config.corsOrigins,
     credentials: false,
-    exposedHeaders: ['x-request-id', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after'],
+    exposedHeaders: EXPOSED_HEADERS,
   });
   await app.register(oversizedBody);
   await app.register(healthRoutes, { rt });
@@ -108,7 +110,10 @@ export async function buildApp(rt: Runtime, options: { schema?: GraphQLSchema } 
     // Self-hosted mode has no billing: the webhook routes do not exist (404).
     await app.register(webhookRoutes, { rt });
   }
-  await registerGraphQL(app, rt, options.schema ?? (await buildGraphQLSchema()));
+  const schema = options.schema ?? (await buildGraphQLSchema());
+  await registerGraphQL(app, rt, schema);
+  // The MCP tools are doors to GraphQL fields of the same schema (docs/mcp.md).
+  await app.register(mcpRoutes, { rt, schema });
   app.server.on('connection', () => (lastActivity = Date.now()));
   app.decorate('msSinceLastActivity', () => Date.now() - lastActivity);
   return app;

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Provider, QuotaResource, Tier } from './entities/enums.js';
+import { RETRY_AFTER_HEADER } from './http/headers.js';
 
 /**
  * The error codes a client can act on (SPEC §4), and the one error class services throw.
@@ -50,7 +51,7 @@ export function rateLimited(limit: number, resetAt: Date, now = Date.now()) {
     retryAfterSeconds,
     limit,
     resetAt: resetAt.toISOString(),
-    http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+    http: { status: 429, headers: new Map([[RETRY_AFTER_HEADER, String(retryAfterSeconds)]]) },
   });
 }
 
@@ -74,4 +75,26 @@ export const providerError = (provider: Provider, message = `Payment provider ${
 export const paymentFailed = (provider: Provider, reason: string) =>
   new AppError(ErrorCode.PAYMENT_FAILED, `The payment was declined: ${reason}`, { provider, reason });
 
-export const internalError = (message = 'Internal server error') => new AppError(ErrorCode.INTERNAL_SERVER_ERROR, message);
+export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
+
+export const internalError = (message = INTERNAL_ERROR_MESSAGE) => new AppError(ErrorCode.INTERNAL_SERVER_ERROR, message);
+
+/**
+ * What a client is told of an error, whichever endpoint answers: an AppError's message, code and
+ * extensions (its HTTP hints apart); anything else is an INTERNAL_SERVER_ERROR whose message only
+ * a development server shows.
+ */
+export function clientError(err: unknown, isProduction: boolean): { message: string; extensions: Record<string, unknown> } {
+  if (err instanceof AppError) {
+    const { http: _http, ...extensions } = err.extensions;
+    return { message: err.message, extensions: { ...extensions, code: err.code } };
+  }
+  return { message: isProduction || !(err instanceof Error) ? INTERNAL_ERROR_MESSAGE : err.message, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+}
+
+/** The server's fault rather than the client's: logged, with its stack. */
+export const isUnexpected = (err: unknown) => !(err instanceof AppError) || err.code === ErrorCode.INTERNAL_SERVER_ERROR;
+
+/** The HTTP headers an AppError asks its response to carry (Retry-After of RATE_LIMITED). */
+export const responseHeadersOf = (err: unknown): Map<string, string> =>
+  (err instanceof AppError ? (err.extensions.http as { headers?: Map<string, string> } | undefined)?.headers : undefined) ?? new Map();

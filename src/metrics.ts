@@ -25,6 +25,13 @@ export function createMetrics() {
       buckets: latencyBuckets,
       registers: [registry],
     }),
+    mcpToolDuration: new Histogram({
+      name: 'stellar_mcp_tool_call_duration_seconds',
+      help: 'MCP tool call latency by tool and outcome (ok, or the error code the call was refused with)',
+      labelNames: ['tool', 'outcome'] as const,
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
     rateLimitRefusals: new Counter({
       name: 'stellar_rate_limit_refusals_total',
       help: 'Operations refused by a rate limit, by tier (or "ip" for the per-IP limit on public mutations)',
@@ -66,6 +73,13 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Counts a rate-limit or quota refusal (by the error's code and extensions), whichever endpoint refused. */
+export function countRefusal(metrics: Metrics, tier: string, extensions: Record<string, unknown> | undefined): void {
+  const code = extensions?.code;
+  if (code === 'RATE_LIMITED') metrics.rateLimitRefusals.inc({ tier });
+  if (code === 'QUOTA_EXCEEDED') metrics.quotaRefusals.inc({ tier, resource: String(extensions?.resource) });
+}
 
 /** Operation names come from clients: only sane ones become label values, and only so many. */
 const MAX_OPERATION_LABELS = 500;

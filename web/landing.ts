@@ -7,6 +7,7 @@
 
 import { CheckoutDocument, PlansDocument, RegisterDocument, type CheckoutMutation, type Provider, type Tier } from '../sdk/generated/graphql.js';
 import { api, byId, element, messageOf, StellarError } from './api.js';
+import { setUpConnectTabs } from './connect.js';
 import { configuredProviders, formatInterval, formatMoney, formatShortPrice, headlinePrices, limitLines, PROVIDER_LABELS, type Plan } from './format.js';
 import { revealApiKey } from './key-reveal.js';
 import { rememberCheckout, takePendingCheckout } from './pending-checkout.js';
@@ -259,4 +260,5 @@ window.addEventListener('pageshow', (event) => {
   if (event.persisted) setBusy(false, idleLabel());
 });
 
+setUpConnectTabs();
 void loadPlans();

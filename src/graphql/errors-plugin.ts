@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
-import { AppError, ErrorCode } from '../errors.js';
+import { AppError, clientError, isUnexpected } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import type { GraphQLContext } from './context.js';
 
@@ -24,21 +24,12 @@ const APOLLO_CODES = new Set([
 export function formatError(rt: Runtime) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
-    if (original instanceof AppError) {
-      const { http: _http, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions: { ...extensions, code: original.code } };
-    }
     const code = formatted.extensions?.code;
-    if (typeof code === 'string' && APOLLO_CODES.has(code)) return formatted;
-    return {
-      message: rt.config.isProduction ? 'Internal server error' : formatted.message,
-      locations: formatted.locations,
-      path: formatted.path,
-      extensions: {
-        code: ErrorCode.INTERNAL_SERVER_ERROR,
-        ...(rt.config.isProduction ? {} : { stacktrace: formatted.extensions?.stacktrace }),
-      },
-    };
+    if (!(original instanceof AppError) && typeof code === 'string' && APOLLO_CODES.has(code)) return formatted;
+    const { message, extensions } = clientError(original, rt.config.isProduction);
+    // Apollo adds the stack outside production (includeStacktraceInErrorResponses).
+    const stacktrace = formatted.extensions?.stacktrace;
+    return { message, locations: formatted.locations, path: formatted.path, extensions: { ...extensions, ...(stacktrace ? { stacktrace } : {}) } };
   };
 }
 
@@ -51,8 +42,8 @@ export function errorLoggingPlugin(rt: Runtime): ApolloServerPlugin<GraphQLConte
         async didEncounterErrors({ errors, operationName }) {
           for (const error of errors) {
             const original = unwrapResolverError(error);
-            if (original instanceof AppError && original.code !== ErrorCode.INTERNAL_SERVER_ERROR) continue;
-            if (error.extensions?.code && APOLLO_CODES.has(String(error.extensions.code))) continue;
+            if (!isUnexpected(original)) continue;
+            if (!(original instanceof AppError) && error.extensions?.code && APOLLO_CODES.has(String(error.extensions.code))) continue;
             rt.logger.error({ requestId, err: original, operationName, path: error.path }, 'GraphQL operation failed');
           }
         },

@@ -1,6 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { ErrorCode } from '../errors.js';
-import { operationLabel } from '../metrics.js';
+import { countRefusal, operationLabel } from '../metrics.js';
 import type { Runtime } from '../runtime.js';
 import type { GraphQLContext } from './context.js';
 
@@ -21,11 +20,8 @@ export function metricsPlugin(rt: Runtime): ApolloServerPlugin<GraphQLContext> {
           );
           if (codes.length === 0) return;
           const tier = ctx?.caller.kind === 'user' ? (await ctx.entitlement().catch(() => null))?.tier ?? 'unknown' : 'anonymous';
-          for (const error of errors ?? []) {
-            const code = error.extensions?.code;
-            if (code === ErrorCode.RATE_LIMITED) metrics.rateLimitRefusals.inc({ tier: ctx?.caller.kind === 'user' ? tier : 'ip' });
-            if (code === ErrorCode.QUOTA_EXCEEDED) metrics.quotaRefusals.inc({ tier, resource: String(error.extensions?.resource) });
-          }
+          // A refusal of an anonymous caller can only be the per-IP limit of the public mutations.
+          for (const error of errors ?? []) countRefusal(metrics, ctx?.caller.kind === 'user' ? tier : 'ip', error.extensions);
         },
       };
     },

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Provider } from '../entities/enums.js';
+import { RETRY_AFTER_HEADER } from '../http/headers.js';
 import type { Runtime } from '../runtime.js';
 import { receiveWebhook } from '../services/apply-webhook-event.js';
 
@@ -28,7 +29,7 @@ export async function webhookRoutes(app: FastifyInstance, { rt }: { rt: Runtime 
     app.post(path, { bodyLimit: WEBHOOK_BODY_LIMIT }, async (request, reply) => {
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const receipt = await receiveWebhook(rt, rt.forkEm(), provider, { rawBody, headers: request.headers, clientIp: request.clientIp });
-      if (receipt.retryAfterSeconds) reply.header('retry-after', String(receipt.retryAfterSeconds));
+      if (receipt.retryAfterSeconds) reply.header(RETRY_AFTER_HEADER, String(receipt.retryAfterSeconds));
       // Only the status matters to providers; the body helps whoever reads delivery logs.
       return reply
         .code(receipt.status)

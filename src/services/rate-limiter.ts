@@ -1,5 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import { internalError } from '../errors.js';
+import type { UsageMeter } from './usage.js';
 
 /**
  * Fixed 60-second windows (SPEC §6 `@rateLimit`). An operation's whole cost is taken in one atomic
@@ -40,6 +43,48 @@ export class RateLimiter {
       : await this.store.take(bucket, windowStart, cost, limit);
     return { limit, used, remaining: Math.max(0, limit - used), resetAt: new Date(windowStart + WINDOW_MS), allowed };
   }
+}
+
+/** What spending a budget needs from the runtime. */
+export interface BudgetDeps {
+  rateLimiter: RateLimiter;
+  usage: UsageMeter;
+  logger: Logger;
+}
+
+/**
+ * Takes `cost` units of `bucket`, failing closed: a counter store that cannot answer refuses the
+ * request (INTERNAL_SERVER_ERROR and a log line), never lets it run unlimited.
+ */
+export async function takeOrFailClosed(deps: BudgetDeps, bucket: string, cost: number, limit: number): Promise<WindowState> {
+  try {
+    return await deps.rateLimiter.take(bucket, cost, limit);
+  } catch (err) {
+    deps.logger.error({ err, store: deps.rateLimiter.store.kind }, 'rate-limit store unreachable; refusing the request');
+    throw internalError('Rate limiting is unavailable, so the request was not run; retry shortly');
+  }
+}
+
+const userBucket = (userId: string) => `user:${userId}`;
+
+/**
+ * Spends `cost` units of a user's per-minute budget (null: no limit) for one request, whatever
+ * door it came in by (a GraphQL operation, an MCP tool call). Returns the window after the take;
+ * when it is not `allowed` nothing was spent and the request must not run. A request that costs
+ * nothing only reads the window, and an unreachable store then refuses nothing. Each request that
+ * may run is metered.
+ */
+export async function spendUserBudget(deps: BudgetDeps, userId: string, requestsPerMinute: number | null, cost: number): Promise<WindowState | null> {
+  const limit = requestsPerMinute ?? Number.MAX_SAFE_INTEGER;
+  const window = cost === 0 ? await deps.rateLimiter.take(userBucket(userId), 0, limit).catch(() => null) : await takeOrFailClosed(deps, userBucket(userId), cost, limit);
+  if (window?.allowed !== false) deps.usage.record(userId, { requests: 1 });
+  return window;
+}
+
+/** A user's current window as it is, without spending; null with no limit or when the store cannot answer. */
+export async function readUserWindow(deps: BudgetDeps, userId: string, requestsPerMinute: number | null): Promise<WindowState | null> {
+  if (!requestsPerMinute) return null;
+  return deps.rateLimiter.take(userBucket(userId), 0, requestsPerMinute).catch(() => null);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MeDocument } from '../../sdk/index.js';
 import { registerUser } from '../support/accounts.js';
+import { mcpClientFor, refusal } from '../support/mcp.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -22,6 +23,20 @@ describe('errors in production', () => {
     } finally {
       await server.sql(`alter table users_gone rename to users`);
     }
+  });
+
+  it('masks an MCP tool call\'s internal error the same way', async () => {
+    const user = await registerUser(server);
+    const mcp = await mcpClientFor(server, user.secret);
+    await server.sql(`alter table memories rename to memories_gone`);
+    try {
+      const result = await mcp.call('recall', { query: 'anything' });
+      expect(refusal(result)).toEqual({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect(JSON.stringify(result)).not.toMatch(/memories_gone|relation|stack/i);
+    } finally {
+      await server.sql(`alter table memories_gone rename to memories`);
+    }
+    await mcp.close();
   });
 
   it('hides field suggestions', async () => {

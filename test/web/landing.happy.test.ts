@@ -128,6 +128,22 @@ describe.skipIf(!chromiumAvailable)(`landing page in Chromium (${BROWSER_SKIP_RE
     await page.close();
   });
 
+  it('shows the MCP set-up beside the SDK example, with this server\'s /mcp address to paste as it is', async () => {
+    const page = await ctx.browser.newPage();
+    await page.goto(web.server.url);
+    const setup = page.getByTestId('mcp-setup');
+    await page.getByTestId('connect-sdk').waitFor();
+    expect(await setup.isVisible()).toBe(false);
+    await page.getByTestId('connect-mcp').click();
+    await setup.waitFor({ state: 'visible' });
+    const text = await setup.innerText();
+    expect(text).toContain(`claude mcp add --transport http stellar-memory \\\n  ${web.server.url}/mcp \\\n  --header "Authorization: Bearer $STELLAR_API_KEY"`);
+    expect(text).toContain(`"url": "${web.server.url}/mcp"`);
+    expect(await page.locator('#sdk').isVisible()).toBe(false);
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'landing-mcp-1280.png') });
+    await page.close();
+  });
+
   it('writes screenshots of the landing page, the modal and the manage page at 1280 and 390 px wide; nothing overflows sideways', async () => {
     for (const [width, height] of [
       [1280, 900],

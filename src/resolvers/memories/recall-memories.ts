@@ -3,7 +3,7 @@ import type { GraphQLContext } from '../../graphql/context.js';
 import { DEFAULT_RECALL_HITS, recallMemories } from '../../services/recall.js';
 import { JSONObjectScalar } from '../../schema/scalars.js';
 import { RecallHitType } from '../../schema/types/memory.js';
-import { memoryDeps } from './deps.js';
+import { memoryDeps } from '../../request-scope.js';
 
 @InputType('RecallInput')
 export class RecallInput {

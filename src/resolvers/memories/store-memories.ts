@@ -2,7 +2,7 @@ import { Arg, Ctx, Directive, Mutation, Resolver } from 'type-graphql';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { storeMemories } from '../../services/memory-store.js';
 import { StoreMemoryPayloadType } from '../../schema/types/memory.js';
-import { storeDeps } from './deps.js';
+import { storeDeps } from '../../request-scope.js';
 import { StoreMemoryInput } from './store-memory.js';
 
 @Resolver()

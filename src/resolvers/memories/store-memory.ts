@@ -4,7 +4,7 @@ import { DEFAULT_AGENT, DEFAULT_IMPORTANCE } from '../../services/memory-input.j
 import { storeMemory } from '../../services/memory-store.js';
 import { DateTimeScalar, JSONObjectScalar } from '../../schema/scalars.js';
 import { StoreMemoryPayloadType } from '../../schema/types/memory.js';
-import { storeDeps } from './deps.js';
+import { storeDeps } from '../../request-scope.js';
 
 @InputType('StoreMemoryInput')
 export class StoreMemoryInput {

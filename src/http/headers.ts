@@ -1,0 +1,27 @@
+/**
+ * The names of the HTTP headers clients read, in one place: the GraphQL and MCP endpoints write
+ * them, the CORS configuration exposes them to browsers, and the SDK reads them. Lower case, as
+ * Node and the Fetch API hand header names over.
+ */
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+/** The user's per-minute budget. */
+export const RATE_LIMIT_LIMIT_HEADER = 'x-ratelimit-limit';
+/** Units left in the current window after this request. */
+export const RATE_LIMIT_REMAINING_HEADER = 'x-ratelimit-remaining';
+/** Integer Unix seconds when the current window ends. */
+export const RATE_LIMIT_RESET_HEADER = 'x-ratelimit-reset';
+/** Seconds until a refused request may be retried. */
+export const RETRY_AFTER_HEADER = 'retry-after';
+
+/** What a browser page may read from a cross-origin response. */
+export const EXPOSED_HEADERS = [REQUEST_ID_HEADER, RATE_LIMIT_LIMIT_HEADER, RATE_LIMIT_REMAINING_HEADER, RATE_LIMIT_RESET_HEADER, RETRY_AFTER_HEADER];
+
+/** The rate-limit headers of a response, from the window the request was counted in. */
+export function rateLimitHeaders(window: { limit: number; remaining: number; resetAt: Date }): [string, string][] {
+  return [
+    [RATE_LIMIT_LIMIT_HEADER, String(window.limit)],
+    [RATE_LIMIT_REMAINING_HEADER, String(window.remaining)],
+    [RATE_LIMIT_RESET_HEADER, String(Math.floor(window.resetAt.getTime() / 1000))],
+  ];
+}
