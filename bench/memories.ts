@@ -144,7 +144,7 @@ export async function benchMemories(opts: { databaseUrl: string; durationSec: nu
       durationSec: opts.durationSec,
     });
     const recallStatements = queries.map((query) => {
-      const { sql, params } = recallQuery({ userId, query, agent: null, tags: [], metadata: null, minImportance: null, limit: 10, embedding: null });
+      const { sql, params } = recallQuery({ userId, query, agent: null, tags: [], metadata: null, minImportance: null, occurredAfter: null, occurredBefore: null, limit: 10, embedding: null });
       return { text: positional(sql), values: params };
     });
     const directRecall = (client: pg.PoolClient, i: number) => client.query(recallStatements[i % recallStatements.length]!);

@@ -4,6 +4,7 @@ import { Migration20261122000002_plans } from './Migration20261122000002_plans.j
 import { Migration20261122000003_memories } from './Migration20261122000003_memories.js';
 import { Migration20261122000004_billing } from './Migration20261122000004_billing.js';
 import { Migration20261122000005_webhooks } from './Migration20261122000005_webhooks.js';
+import { Migration20261206000001_recall } from './Migration20261206000001_recall.js';
 
 /** Every migration in order. Listed explicitly so tsx, tsc output and bundles all find them. */
 export const migrationsList: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122000003_memories', class: Migration20261122000003_memories },
   { name: 'Migration20261122000004_billing', class: Migration20261122000004_billing },
   { name: 'Migration20261122000005_webhooks', class: Migration20261122000005_webhooks },
+  { name: 'Migration20261206000001_recall', class: Migration20261206000001_recall },
 ];

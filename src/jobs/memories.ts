@@ -1,8 +1,9 @@
 import type { Runtime } from '../runtime.js';
-import { embedMissingMemories, sweepExpiredMemories } from '../services/memory-jobs.js';
+import { embedMissingMemories, foldTermDeltas, sweepExpiredMemories } from '../services/memory-jobs.js';
 
 export const SWEEP_JOB = 'sweep-expired-memories';
 export const EMBED_JOB = 'embed-missing-memories';
+export const FOLD_JOB = 'fold-term-statistics';
 
 /** The scheduled memory upkeep of an instance; every instance runs it, the services make that safe. */
 export function addMemoryJobs(rt: Runtime): void {
@@ -14,6 +15,8 @@ export function addMemoryJobs(rt: Runtime): void {
       if (swept > 0) rt.logger.info({ job: SWEEP_JOB, swept }, 'expired memories deleted');
     },
   });
+  // Often: a recall sums the deltas not folded yet, and a busy store load adds thousands a second.
+  rt.scheduler.add({ name: FOLD_JOB, everyMs: 2_000, run: () => foldTermDeltas(rt.forkEm()) });
   if (!rt.semantic.canEmbed) return;
   rt.scheduler.add({
     name: EMBED_JOB,

@@ -46,6 +46,8 @@ export interface StoreMemoryInput {
   tags?: string[] | null;
   metadata?: Record<string, unknown> | null;
   embedding?: number[] | null;
+  /** When the remembered thing happened; the time of the store when not given. */
+  occurredAt?: Date | null;
   expiresAt?: Date | null;
   idempotencyKey?: string | null;
 }
@@ -73,6 +75,7 @@ interface NewMemory {
   tags: string[];
   metadata: Record<string, unknown> | null;
   embedding: number[] | null;
+  occurredAt: Date | null;
   expiresAt: Date | null;
   /** The key, and the field that carried it (for the error when it is reused with another input). */
   idempotency: { key: string; field: string } | null;
@@ -88,6 +91,7 @@ function normalize(input: StoreMemoryInput, dim: number, field: (name: string) =
     tags: valid.tags(input.tags, field('tags')),
     metadata: valid.metadata(input.metadata, field('metadata')),
     embedding: valid.embedding(input.embedding, dim, field('embedding')),
+    occurredAt: valid.date(input.occurredAt, field('occurredAt')),
     expiresAt: valid.futureDate(input.expiresAt, field('expiresAt')),
     idempotency: key === null ? null : { key, field: field('idempotencyKey') },
   };
@@ -306,21 +310,21 @@ const storedMemory = (row: NonNullable<StoredRow>, agent: string): StoredMemory 
 async function storeRows(em: EntityManager, deps: StoreDeps, stores: readonly PendingStore[], { countQuota = true } = {}): Promise<StoredRow[]> {
   const withVector = stores.some((s) => s.vector !== null);
   const limit = limitFor(deps.quota.entitlement.limits, QuotaResource.MEMORIES);
-  const row = `(?::int, ?::uuid, ?::text, ?::text, ?::double precision, ?::text[], ?::jsonb, ?::timestamptz${withVector ? ', ?::vector' : ''})`;
+  const row = `(?::int, ?::uuid, ?::text, ?::text, ?::double precision, ?::text[], ?::jsonb, ?::timestamptz, ?::timestamptz${withVector ? ', ?::vector' : ''})`;
   const params: unknown[] = [];
   for (const [i, { item, vector }] of stores.entries()) {
     params.push(i, randomUUID(), item.agent, item.content, item.importance, `{${item.tags.map(pgArrayElement).join(',')}}`);
-    params.push(item.metadata === null ? null : JSON.stringify(item.metadata), item.expiresAt);
+    params.push(item.metadata === null ? null : JSON.stringify(item.metadata), item.occurredAt, item.expiresAt);
     if (withVector) params.push(vector === null ? null : valid.vectorLiteral(vector));
   }
   const sql = `
-    with input (ord, id, agent, content, importance, tags, metadata, expires_at${withVector ? ', embedding' : ''}) as (
+    with input (ord, id, agent, content, importance, tags, metadata, occurred_at, expires_at${withVector ? ', embedding' : ''}) as (
       values ${stores.map(() => row).join(', ')}
     ),
     agent as (select a.id, a.name from agents a where a.user_id = ? and a.name in (select agent from input) for key share),
     stored as (
-      insert into memories as m (id, user_id, agent_id, content, importance, tags, metadata, expires_at${withVector ? ', embedding' : ''})
-      select input.id, ?, agent.id, input.content, input.importance, input.tags, input.metadata, input.expires_at${withVector ? ', input.embedding' : ''}
+      insert into memories as m (id, user_id, agent_id, content, importance, tags, metadata, occurred_at, expires_at${withVector ? ', embedding' : ''})
+      select input.id, ?, agent.id, input.content, input.importance, input.tags, input.metadata, coalesce(input.occurred_at, now()), input.expires_at${withVector ? ', input.embedding' : ''}
       from input join agent on agent.name = input.agent
       order by input.agent collate "C", input.content collate "C"
       on conflict (agent_id, md5(content)) do update set
@@ -366,8 +370,8 @@ async function prepareAgentAndContent(tx: EntityManager, deps: StoreDeps, item: 
 
 /** Every field of the normalized input: a retry must be the same request to get the first answer. */
 function requestHash(item: NewMemory): string {
-  const { idempotency: _key, expiresAt, ...rest } = item;
-  return sha256Hex(canonicalJson({ ...rest, expiresAt: expiresAt?.toISOString() ?? null }));
+  const { idempotency: _key, expiresAt, occurredAt, ...rest } = item;
+  return sha256Hex(canonicalJson({ ...rest, expiresAt: expiresAt?.toISOString() ?? null, occurredAt: occurredAt?.toISOString() ?? null }));
 }
 
 /** JSON with object keys sorted, so equal inputs hash equally whatever their key order. */

@@ -2,15 +2,16 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../errors.js';
 import type { SemanticSearch } from './embeddings.js';
 import * as valid from './memory-input.js';
-import { MEMORY_COLUMNS, placeholders, scopeSql, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
-import { orbitSql, RELEVANCE_WEIGHTS, SCORE_WEIGHTS, SEMANTIC_SIMILARITY_FLOOR } from './scoring.js';
+import { MEMORY_COLUMNS, NOT_EXPIRED, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
+import { BM25, frequencySql, recencySql, RELEVANCE_WEIGHTS, SCORE_WEIGHTS, SEMANTIC_SIMILARITY_FLOOR, ORBIT_WEIGHTS } from './scoring.js';
 import type { UsageMeter } from './usage.js';
 import type { Warn } from './warnings.js';
 
 /**
- * Recall (SPEC §7): full-text relevance from PostgreSQL, fused with vector similarity when there is
- * a query vector, blended with the orbit score, and the recall bump of what is returned, all in one
- * statement. Every filter is a predicate of that statement, never a filter applied afterwards.
+ * Recall: natural-language questions answered by one SQL statement (docs/recall.md). Candidates come
+ * bounded from indexes (per query word from the full-text index, and the nearest vectors), each is
+ * scored on every signal, the best are returned and their recall bumped. Every filter is a predicate
+ * of both candidate searches, never a filter applied afterwards.
  */
 
 export const MAX_RECALL_HITS = 50;
@@ -25,12 +26,24 @@ export interface RecallInput {
   metadata?: Record<string, unknown> | null;
   minImportance?: number | null;
   embedding?: number[] | null;
+  occurredAfter?: Date | null;
+  occurredBefore?: Date | null;
+}
+
+/** Why a memory came back: each signal in 0..1; semantic is null when no vector was compared. */
+export interface RecallExplanation {
+  lexical: number;
+  semantic: number | null;
+  importance: number;
+  recency: number;
+  frequency: number;
 }
 
 export interface RecallHit {
   memory: MemoryView;
   score: number;
   relevance: number;
+  explanation: RecallExplanation;
 }
 
 /** Everything the ranking statement needs. */
@@ -41,6 +54,8 @@ export interface RecallRequest {
   tags: string[];
   metadata: Record<string, unknown> | null;
   minImportance: number | null;
+  occurredAfter: Date | null;
+  occurredBefore: Date | null;
   limit: number;
   /** The query's vector; only with pgvector. */
   embedding: number[] | null;
@@ -59,6 +74,8 @@ export async function recallMemories(deps: RecallDeps, input: RecallInput): Prom
   if (query.length === 0 || query.length > MAX_QUERY_CHARS) throw badInput('query', `A query is 1 to ${MAX_QUERY_CHARS} characters`);
   const limit = input.limit ?? DEFAULT_RECALL_HITS;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RECALL_HITS) throw badInput('limit', `limit must be between 1 and ${MAX_RECALL_HITS}`);
+  const occurredAfter = valid.date(input.occurredAfter, 'occurredAfter');
+  const occurredBefore = valid.date(input.occurredBefore, 'occurredBefore');
   const request: Omit<RecallRequest, 'embedding'> = {
     userId: deps.userId,
     query,
@@ -66,6 +83,8 @@ export async function recallMemories(deps: RecallDeps, input: RecallInput): Prom
     tags: valid.tags(input.tags, 'tags'),
     metadata: valid.metadata(input.metadata, 'metadata'),
     minImportance: input.minImportance === null || input.minImportance === undefined ? null : valid.unitInterval(input.minImportance, 'minImportance'),
+    occurredAfter,
+    occurredBefore,
     limit,
   };
   const given = valid.embedding(input.embedding, deps.semantic.dim, 'embedding');
@@ -79,10 +98,24 @@ export async function recallMemories(deps: RecallDeps, input: RecallInput): Prom
       })
     : await deps.em.execute<RecallRow[]>(sql, params);
   deps.usage.record(deps.userId, { recalls: 1 });
-  return rows.map((row) => ({ memory: toMemoryView(row, row.agent), score: row.score, relevance: row.relevance }));
+  return rows.map((row) => ({
+    memory: toMemoryView(row, row.agent),
+    score: row.score,
+    relevance: row.relevance,
+    explanation: { lexical: row.lexical, semantic: row.semantic, importance: row.importance_signal, recency: row.recency, frequency: row.frequency },
+  }));
 }
 
-type RecallRow = MemoryRow & { agent: string; score: number; relevance: number };
+type RecallRow = MemoryRow & {
+  agent: string;
+  score: number;
+  relevance: number;
+  lexical: number;
+  semantic: number | null;
+  importance_signal: number;
+  recency: number;
+  frequency: number;
+};
 
 /**
  * With filters, an HNSW scan keeps going until it has enough rows that pass them (pgvector 0.8
@@ -90,81 +123,129 @@ type RecallRow = MemoryRow & { agent: string; score: number; relevance: number }
  */
 const VECTOR_SCAN_SETTINGS = `select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', '100', true)`;
 
-/** Nearest neighbours considered per recall; as many as a recall can return. */
-const SEMANTIC_CANDIDATES = MAX_RECALL_HITS;
+/** Nearest neighbours taken as candidates. */
+export const SEMANTIC_CANDIDATES = 100;
+/**
+ * Memories taken as candidates per query word, from the full-text index. A word held by fewer
+ * memories brings all of them; a very common word brings this many, and the memories that also hold
+ * a rarer query word come in through that word anyway (docs/recall.md).
+ */
+export const LEXICAL_CANDIDATES_PER_WORD = 1_000;
 
-/** The hard filters, as a predicate on `m`: the listings' scope, then the recall's own filters. */
-function filterSql(r: RecallRequest): { sql: string; params: unknown[] } {
-  const scope = scopeSql(r);
-  const clauses = [scope.sql];
-  const params = [...scope.params];
-  if (r.tags.length > 0) {
-    clauses.push(`m.tags @> array[${placeholders(r.tags)}]::text[]`);
-    params.push(...r.tags);
+/** Collects the values of `?` placeholders in the order the text uses them. */
+class Params {
+  readonly values: unknown[] = [];
+  add(...values: unknown[]): string {
+    this.values.push(...values);
+    return values.map(() => '?').join(', ');
   }
-  if (r.metadata !== null && Object.keys(r.metadata).length > 0) {
-    clauses.push('m.metadata @> ?::jsonb');
-    params.push(JSON.stringify(r.metadata));
-  }
-  if (r.minImportance !== null) {
-    clauses.push('m.importance >= ?');
-    params.push(r.minImportance);
-  }
-  return { sql: clauses.join(' and '), params };
 }
+
+/** The hard filters, as a predicate on `m`: the user and agent, not expired, then the recall's own filters. */
+function filterSql(r: RecallRequest, p: Params): string {
+  const clauses = [`m.user_id = ${p.add(r.userId)}`, NOT_EXPIRED];
+  if (r.agent !== null) clauses.push(`m.agent_id in (select id from scope)`);
+  if (r.tags.length > 0) clauses.push(`m.tags @> array[${p.add(...r.tags)}]::text[]`);
+  if (r.metadata !== null && Object.keys(r.metadata).length > 0) clauses.push(`m.metadata @> ${p.add(JSON.stringify(r.metadata))}::jsonb`);
+  if (r.minImportance !== null) clauses.push(`m.importance >= ${p.add(r.minImportance)}`);
+  if (r.occurredAfter !== null) clauses.push(`m.occurred_at >= ${p.add(r.occurredAfter)}::timestamptz`);
+  if (r.occurredBefore !== null) clauses.push(`m.occurred_at < ${p.add(r.occurredBefore)}::timestamptz`);
+  return clauses.join(' and ');
+}
+
+/** A position count: positions are dropped only from stripped vectors, where each lexeme counts once. */
+const TF = 'coalesce(array_length(u.positions, 1), 1)';
 
 /**
  * The one ranking statement (the benchmark runs exactly this SQL too). Knex placeholders (`?`).
  *
- * - lexical: `ts_rank_cd` with every lexeme weighted 1, normalized by rank/(rank+1) into 0–1; only
- *   memories matching `websearch_to_tsquery('simple', query)` are candidates.
- * - semantic: cosine similarity of the nearest neighbours, rescaled from SEMANTIC_SIMILARITY_FLOOR to 1.
- * - relevance = lexical, or the weighted mean of lexical and semantic with a query vector;
- *   score = relevance and orbit blended (scoring.ts).
- * Only relevance > 0 is a hit. The returned memories' recall count and time are bumped in the same statement.
+ * 1. The query's words: `to_tsvector('english', query)` (stemmed, stop words dropped), each with its
+ *    document frequency over the agents searched (`memory_terms` plus its pending deltas, exact).
+ * 2. Candidates: per word, up to LEXICAL_CANDIDATES_PER_WORD memories from the GIN index; with a
+ *    query vector also the SEMANTIC_CANDIDATES nearest (HNSW). Both under every filter.
+ * 3. Each candidate's signals (scoring.ts), relevance and score; the best `limit` with relevance > 0
+ *    are returned, their recall count and time bumped in the same statement.
  */
 export function recallQuery(r: RecallRequest): { sql: string; params: unknown[] } {
-  const filter = filterSql(r);
-  const params: unknown[] = [r.query, ...filter.params];
-  const lexical = `
-    select m.id, ts_rank_cd('{1,1,1,1}', m.search, query.q, 32)::float8 as lexical, 0::float8 as semantic, ${orbitSql('m')} as orbit
-    from memories m, query
-    where m.search @@ query.q and ${filter.sql}`;
-  let candidates = lexical;
-  let fused = 'select id, lexical as relevance, orbit from candidates';
-  if (r.embedding) {
-    const vector = valid.vectorLiteral(r.embedding);
-    candidates += `
-    union all
-    (select m.id, 0::float8, greatest((1 - (m.embedding <=> ?::vector) - ${SEMANTIC_SIMILARITY_FLOOR}) / (1 - ${SEMANTIC_SIMILARITY_FLOOR}), 0), ${orbitSql('m')}
-     from memories m
-     where m.embedding is not null and ${filter.sql}
-     order by m.embedding <=> ?::vector
-     limit ${SEMANTIC_CANDIDATES})`;
-    params.push(vector, ...filter.params, vector);
-    fused = `select id, ${RELEVANCE_WEIGHTS.lexical} * max(lexical) + ${RELEVANCE_WEIGHTS.semantic} * max(semantic) as relevance, max(orbit) as orbit
-      from candidates group by id`;
-  }
-  params.push(r.limit);
+  const p = new Params();
+  const scope = `select a.id from agents a where a.user_id = ${p.add(r.userId)}${r.agent === null ? '' : ` and a.name = ${p.add(r.agent)}`}`;
+  const queryTerms = `
+    select u.lexeme, array_to_tsvector(array[u.lexeme])::text::tsquery as q
+    from unnest(to_tsvector('english', ${p.add(r.query)}::text)) u`;
+  const statsOf = (table: string) =>
+    `select s.lexeme, s.docs, s.tokens from ${table} s
+     where s.agent_id in (select id from scope) and s.lexeme in (select lexeme from query_terms union all select '')`;
+  const stats = `
+    select lexeme, sum(docs)::float8 as docs, sum(tokens)::float8 as tokens
+    from (${statsOf('memory_terms')} union all ${statsOf('memory_term_deltas')}) s
+    group by lexeme`;
+  const { k1, b, delta } = BM25;
+  const lexicalCandidates = `
+    select c.id from terms t cross join lateral (
+      select m.id from memories m where m.search @@ t.q and ${filterSql(r, p)} limit ${LEXICAL_CANDIDATES_PER_WORD}
+    ) c`;
+  const vector = r.embedding ? valid.vectorLiteral(r.embedding) : null;
+  const semanticCandidates = vector
+    ? `
+    union
+    (select m.id from memories m
+     where m.embedding is not null and ${filterSql(r, p)}
+     order by m.embedding <=> ${p.add(vector)}::vector
+     limit ${SEMANTIC_CANDIDATES})`
+    : '';
+  const cosine = vector ? `case when m.embedding is null then null else 1 - (m.embedding <=> ${p.add(vector)}::vector) end` : 'null::float8';
+  const relevance = `case when semantic is null then lexical else ${RELEVANCE_WEIGHTS.lexical} * lexical + ${RELEVANCE_WEIGHTS.semantic} * semantic end`;
+  const orbit = `${ORBIT_WEIGHTS.importance} * importance + ${ORBIT_WEIGHTS.recency} * recency + ${ORBIT_WEIGHTS.frequency} * frequency`;
+  const limit = p.add(r.limit);
   const sql = `
-    with query as (select websearch_to_tsquery('simple', ?) as q),
-    candidates as materialized (${candidates}),
-    fused as (${fused}),
+    with scope as (${scope}),
+    query_terms as (${queryTerms}),
+    stats as (${stats}),
+    corpus as (
+      select greatest(docs, 1) as n, greatest(tokens / greatest(docs, 1), 1) as avgdl from stats where lexeme = ''
+    ),
+    terms as materialized (
+      select q.lexeme, q.q, ln(1 + (c.n - s.docs + 0.5) / (s.docs + 0.5)) as idf
+      from query_terms q cross join corpus c join stats s on s.lexeme = q.lexeme
+      where s.docs > 0
+    ),
+    bound as (select sum(idf) * ${delta + k1 + 1} * count(*) as most from terms),
+    candidates as materialized (${lexicalCandidates}${semanticCandidates}),
+    signals as (
+      select m.id,
+             coalesce(lx.raw / nullif(bound.most, 0), 0) as lexical,
+             ${cosine} as cosine,
+             m.importance, ${recencySql('m')} as recency, ${frequencySql('m')} as frequency
+      from (select distinct id from candidates) cd
+      join memories m on m.id = cd.id
+      left join corpus c on true
+      left join bound on true
+      left join lateral (
+        select sum(t.idf * (${delta} + x.tf * ${k1 + 1} / (x.tf + ${k1} * (${1 - b} + ${b} * x.dl / c.avgdl)))) * count(*) as raw
+        from (select u.lexeme, ${TF}::float8 as tf, sum(${TF}) over ()::float8 as dl from unnest(m.search) u) x
+        join terms t on t.lexeme = x.lexeme
+      ) lx on true
+    ),
     ranked as (
-      select id, relevance, ${SCORE_WEIGHTS.relevance} * relevance + ${SCORE_WEIGHTS.orbit} * orbit as score
-      from fused
+      select id, lexical, semantic, importance, recency, frequency, relevance,
+             ${SCORE_WEIGHTS.relevance} * relevance + ${SCORE_WEIGHTS.orbit} * (${orbit}) as score
+      from (select *, ${relevance} as relevance from (
+        select *, case when cosine is null then null else greatest((cosine - ${SEMANTIC_SIMILARITY_FLOOR}) / (1 - ${SEMANTIC_SIMILARITY_FLOOR}), 0) end as semantic
+        from signals
+      ) s) s
       where relevance > 0
       order by score desc, id
-      limit ?
+      limit ${limit}
     ),
     recalled as (
       update memories m set recall_count = m.recall_count + 1, last_recalled_at = now()
       from ranked r
       where m.id = r.id
-      returning ${MEMORY_COLUMNS}, r.score, r.relevance
+      returning ${MEMORY_COLUMNS}, r.score, r.relevance, r.lexical, r.semantic, r.importance as importance_signal, r.recency, r.frequency
     )
     select recalled.*, a.name as agent
     from recalled join agents a on a.id = recalled.agent_id
     order by recalled.score desc, recalled.id`;
-  return { sql, params };
+  return { sql, params: p.values };
 }
+

@@ -62,15 +62,49 @@ describe('recallMemories', () => {
     expect(await contents(user, { query: 'café fermé' })).toEqual(['Le café de la gare est fermé']);
   });
 
-  it('understands web search syntax: all words by default, "quoted phrases", or, -exclusion', async () => {
+  it('answers natural-language questions: any significant word matches, English words match their other forms, stop words match nothing', async () => {
     const user = await proUser();
     await user.client.request(StoreMemoriesDocument, {
-      inputs: [{ content: 'green tea with honey' }, { content: 'honey and green apples' }, { content: 'black tea please' }],
+      inputs: [
+        { content: 'Dana prefers to be contacted by email, not phone.' },
+        { content: "The user's favourite programming language is Rust." },
+        { content: 'Caroline researched adoption agencies last week.' },
+        { content: 'The weather was nice.' },
+      ],
     });
-    expect((await contents(user, { query: 'green honey' })).sort()).toEqual(['green tea with honey', 'honey and green apples']);
-    expect(await contents(user, { query: '"green tea"' })).toEqual(['green tea with honey']);
-    expect((await contents(user, { query: 'apples or black' })).sort()).toEqual(['black tea please', 'honey and green apples']);
-    expect(await contents(user, { query: 'tea -honey' })).toEqual(['black tea please']);
+    expect(await contents(user, { query: 'How should I contact Dana?' })).toEqual(['Dana prefers to be contacted by email, not phone.']);
+    expect(await contents(user, { query: 'What languages does the user like?' })).toEqual(["The user's favourite programming language is Rust."]);
+    expect(await contents(user, { query: 'What did Caroline research?' })).toEqual(['Caroline researched adoption agencies last week.']);
+    expect(await contents(user, { query: 'Which agency did they adopt from?' })).toEqual(['Caroline researched adoption agencies last week.']);
+    expect(await recall(user, { query: 'What is it and who was there?' })).toEqual([]);
+  });
+
+  it('ranks by BM25: rarer words weigh more, repeats saturate, and a short memory beats a long one with the same words', async () => {
+    const user = await proUser();
+    const filler = Array.from({ length: 30 }, (_, i) => ({ content: `team meeting number ${i} about the roadmap` }));
+    await user.client.request(StoreMemoriesDocument, {
+      inputs: [
+        ...filler,
+        { content: 'Budapest trip in spring' },
+        { content: 'meeting meeting meeting meeting meeting meeting' },
+        { content: 'Budapest office' },
+        { content: 'notes from the long quarterly planning session with many people, lots of slides, and the Budapest office mentioned once' },
+      ],
+    });
+    const hits = await recall(user, { query: 'When is the meeting in Budapest?', limit: 50 });
+    const order = hits.map((h) => h.memory.content);
+    // Every memory holding "Budapest" (in 4 of 34) comes before those holding only "meeting" (in 31).
+    expect(order.slice(0, 3)).toEqual(['Budapest office', 'Budapest trip in spring', expect.stringContaining('quarterly planning')]);
+    expect(order).toHaveLength(34);
+    const lexical = Object.fromEntries(hits.map((h) => [h.memory.content, h.explanation.lexical]));
+    // Six repeats of a common word score less than one rare word, but more than one common word.
+    expect(lexical['meeting meeting meeting meeting meeting meeting']!).toBeLessThan(lexical['Budapest office']!);
+    expect(lexical['meeting meeting meeting meeting meeting meeting']!).toBeGreaterThan(lexical['team meeting number 0 about the roadmap']!);
+    for (const hit of hits) {
+      expect(hit.explanation.lexical).toBeGreaterThan(0);
+      expect(hit.explanation.lexical).toBeLessThan(1);
+      expect(hit.explanation.semantic).toBeNull();
+    }
   });
 
   it('applies agent, tags (all of them), metadata containment and minImportance inside the query', async () => {
