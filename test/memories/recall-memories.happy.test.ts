@@ -150,6 +150,48 @@ describe('recallMemories', () => {
     expect(all[0]!.memory.content).toBe('note 59 about the garden');
   });
 
+  it('filters on occurredAt inside the query: occurredAfter inclusive, occurredBefore exclusive', async () => {
+    const user = await proUser();
+    const at = (day: number) => `2023-05-${String(day).padStart(2, '0')}T12:00:00.000Z`;
+    await user.client.request(StoreMemoriesDocument, {
+      inputs: [1, 8, 15, 22].map((day) => ({ content: `picnic on day ${day}`, occurredAt: at(day) })),
+    });
+    const days = async (input: Omit<RecallInput, 'query'>) => (await contents(user, { query: 'picnic', ...input })).sort();
+    expect(await days({})).toHaveLength(4);
+    expect(await days({ occurredAfter: at(8) })).toEqual(['picnic on day 15', 'picnic on day 22', 'picnic on day 8']);
+    expect(await days({ occurredBefore: at(15) })).toEqual(['picnic on day 1', 'picnic on day 8']);
+    expect(await days({ occurredAfter: at(8), occurredBefore: at(22) })).toEqual(['picnic on day 15', 'picnic on day 8']);
+    expect(await days({ occurredAfter: at(23) })).toEqual([]);
+  });
+
+  it('explains each signal: lexical, importance, recency from when it happened or was last recalled, frequency before this recall', async () => {
+    const user = await proUser();
+    const now = Date.now();
+    await user.client.request(StoreMemoriesDocument, {
+      inputs: [
+        { content: 'sailing lesson today', importance: 0.8 },
+        { content: 'sailing lesson a month ago', importance: 0.2, occurredAt: new Date(now - 30 * 86_400_000).toISOString() },
+      ],
+    });
+    const first = await recall(user, { query: 'sailing lessons' });
+    const explained = Object.fromEntries(first.map((h) => [h.memory.content, h.explanation]));
+    expect(explained['sailing lesson today']).toMatchObject({ semantic: null, importance: 0.8, frequency: 0 });
+    expect(explained['sailing lesson today']!.recency).toBeCloseTo(1, 3);
+    expect(explained['sailing lesson a month ago']).toMatchObject({ importance: 0.2, frequency: 0 });
+    expect(explained['sailing lesson a month ago']!.recency).toBeCloseTo(0.5, 3); // half-life 30 days
+    expect(first.map((h) => h.memory.content)).toEqual(['sailing lesson today', 'sailing lesson a month ago']);
+    for (const hit of first) {
+      expect(hit.explanation.lexical).toBeGreaterThan(0);
+      expect(hit.relevance).toBeCloseTo(hit.explanation.lexical, 6); // no vector: relevance is the lexical match
+    }
+    // Recalled just now: recency counts from the recall; frequency from the recall before this one.
+    const second = await recall(user, { query: 'sailing lessons' });
+    const again = second.find((h) => h.memory.content === 'sailing lesson a month ago')!;
+    expect(again.explanation.recency).toBeCloseTo(1, 3);
+    expect(again.explanation.frequency).toBeCloseTo(1 / 6, 6);
+    expect(again.memory.recallCount).toBe(2);
+  });
+
   it('never returns expired memories', async () => {
     const user = await proUser();
     const { storeMemory } = await user.client.request(StoreMemoryDocument, { input: { content: 'temporary door code 1234', expiresAt: new Date(Date.now() + 60_000).toISOString() } });
