@@ -4,20 +4,18 @@ import { EMBED_JOB } from '../../src/jobs/memories.js';
 import { Tier } from '../../src/entities/enums.js';
 import { embedText, startFakeEmbeddings, type FakeEmbeddings } from '../fakes/embeddings.js';
 import { registerUserWithTier, type TestUser } from '../support/accounts.js';
-import { NO_PGVECTOR_SKIP_REASON, PGVECTOR_SKIP_REASON, pgvectorAvailable } from '../support/memories.js';
+import { databaseMode, databaseWithoutPgvector } from '../support/database.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const DIM = 256;
 const API_KEY = 'sk-embeddings-test';
-const vectors = await pgvectorAvailable();
+const embeddingsEnv = () => ({ EMBEDDINGS_URL: fake.baseUrl, EMBEDDINGS_API_KEY: API_KEY, EMBEDDINGS_DIM: String(DIM), PROVIDER_TIMEOUT_MS: '500' });
 
 let fake: FakeEmbeddings;
 let server: TestServer;
 beforeAll(async () => {
   fake = await startFakeEmbeddings({ dim: DIM, apiKey: API_KEY });
-  server = await startTestServer({
-    env: { EMBEDDINGS_URL: fake.baseUrl, EMBEDDINGS_API_KEY: API_KEY, EMBEDDINGS_DIM: String(DIM), PROVIDER_TIMEOUT_MS: '500' },
-  });
+  server = await startTestServer({ env: embeddingsEnv() });
 });
 afterAll(async () => {
   await server?.close();
@@ -35,7 +33,7 @@ const recall = async (user: TestUser, input: RecallInput) => {
 const hasEmbedding = async (id: string) =>
   (await server.sql<{ has: boolean }>(`select embedding is not null as has from memories where id = ?`, [id]))[0]!.has;
 
-describe.skipIf(!vectors)(`semantic recall with pgvector and EMBEDDINGS_URL (${PGVECTOR_SKIP_REASON})`, () => {
+describe('semantic recall with pgvector and EMBEDDINGS_URL', () => {
   it('finds a paraphrase that shares no word with the query, and nothing unrelated', async () => {
     const user = await proUser();
     await user.client.request(StoreMemoriesDocument, {
@@ -126,17 +124,30 @@ describe.skipIf(!vectors)(`semantic recall with pgvector and EMBEDDINGS_URL (${P
   });
 });
 
-describe.skipIf(vectors)(`without pgvector (${NO_PGVECTOR_SKIP_REASON})`, () => {
-  it('stores and recalls full-text when given an embedding, says so in extensions.warnings, and never calls the API', async () => {
-    const user = await proUser();
-    const stored = await user.client.raw(StoreMemoryDocument, { input: { content: 'a fast car', embedding: embedText('a fast car', DIM) } });
-    expect(stored.errors).toEqual([]);
-    expect(stored.extensions.warnings).toEqual([expect.objectContaining({ code: 'VECTOR_SEARCH_UNAVAILABLE' })]);
+describe.skipIf(databaseMode() === 'embedded')(
+  'on a PostgreSQL where pgvector may not be created (needs DATABASE_URL: the embedded database always has pgvector)',
+  () => {
+    let lexicalOnly: TestServer;
+    beforeAll(async () => {
+      lexicalOnly = await startTestServer({ env: { ...embeddingsEnv(), DATABASE_URL: await databaseWithoutPgvector() } });
+    });
+    afterAll(() => lexicalOnly?.close());
 
-    const lexical = await recall(user, { query: 'fast car', embedding: embedText('fast car', DIM) });
-    expect(lexical.hits.map((h) => h.memory.content)).toEqual(['a fast car']);
-    expect(lexical.warnings.map((w) => w.code)).toEqual(['VECTOR_SEARCH_UNAVAILABLE']);
-    expect((await recall(user, { query: 'the automobile was quick' })).hits).toEqual([]);
-    expect(fake.requests).toEqual([]);
-  });
-});
+    it('stores and recalls lexically, says so in extensions.warnings when given an embedding, and never calls the API', async () => {
+      const user = await registerUserWithTier(lexicalOnly, Tier.PRO);
+      const stored = await user.client.raw(StoreMemoryDocument, { input: { content: 'a fast car', embedding: embedText('a fast car', DIM) } });
+      expect(stored.errors).toEqual([]);
+      expect(stored.extensions.warnings).toEqual([expect.objectContaining({ code: 'VECTOR_SEARCH_UNAVAILABLE' })]);
+      await user.client.request(StoreMemoryDocument, { input: { content: 'Dana prefers to be contacted by email' } });
+
+      const given = await recall(user, { query: 'fast cars', embedding: embedText('fast car', DIM) });
+      expect(given.hits.map((h) => h.memory.content)).toEqual(['a fast car']);
+      expect(given.hits[0]!.explanation.semantic).toBeNull();
+      expect(given.warnings.map((w) => w.code)).toEqual(['VECTOR_SEARCH_UNAVAILABLE']);
+      expect((await recall(user, { query: 'How should I contact Dana?' })).hits.map((h) => h.memory.content)).toEqual(['Dana prefers to be contacted by email']);
+      expect((await recall(user, { query: 'the automobile was quick' })).hits).toEqual([]);
+      expect(fake.requests).toEqual([]);
+      expect(lexicalOnly.rt.db.vectorSearch).toBe(false);
+    });
+  },
+);

@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { databaseMode } from '../support/database.js';
 import { spawnServer, type SpawnedServer } from '../support/spawn.js';
 
 const dirs: string[] = [];
@@ -16,8 +15,8 @@ async function stopWhenReady(server: SpawnedServer): Promise<number | null> {
   return server.stop();
 }
 
-// The check needs pgvector and a database that outlives one process: an embedded database in a folder.
-describe.skipIf(databaseMode() !== 'embedded')('the embedding column (needs the embedded database, which has pgvector)', () => {
+// A database that outlives one process: an embedded one in a folder, or the test file's PostgreSQL database.
+describe('the embedding column', () => {
   it('is created with EMBEDDINGS_DIM, and a later start with another dimension stops with one clear line', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'stellar-vector-'));
     dirs.push(dir);

@@ -1,6 +1,3 @@
-import { inject } from 'vitest';
-import { databaseMode } from './database.js';
-import { withAdmin } from './global-setup.js';
 import type { TestServer } from './server.js';
 
 type Sql = Pick<TestServer, 'sql'>['sql'];
@@ -57,12 +54,3 @@ export async function termStatisticsDrift(sql: Sql): Promise<Record<string, unkn
     from kept k full join actual a using (agent_id, lexeme)
     where k.docs is distinct from a.docs or k.tokens is distinct from a.tokens`);
 }
-
-/** Whether this run's database can do vector search: the embedded one always can; a server needs pgvector installed. */
-export async function pgvectorAvailable(): Promise<boolean> {
-  if (databaseMode() === 'embedded') return true;
-  return withAdmin(inject('postgresUrl'), async (client) => ((await client.query(`select 1 from pg_available_extensions where name = 'vector'`)).rowCount ?? 0) > 0);
-}
-
-export const PGVECTOR_SKIP_REASON = 'needs pgvector: the embedded database has it, the PostgreSQL at DATABASE_URL does not';
-export const NO_PGVECTOR_SKIP_REASON = 'needs a database without pgvector (set DATABASE_URL to a PostgreSQL without it); the embedded database always has it';
