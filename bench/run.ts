@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { benchAuthLimit } from './auth-limit.js';
 import { benchMemories } from './memories.js';
+import { benchRecallQuality } from './recall-quality.js';
 import { benchWebhooks } from './webhooks.js';
 
 /**
@@ -18,6 +19,8 @@ const scenarios: Record<string, () => Promise<unknown>> = {
   'auth-limit': () => benchAuthLimit({ databaseUrl, redisUrl, durationSec, connections: 50, rounds }),
   // Half a million memories need a real PostgreSQL.
   ...(databaseUrl ? { memories: () => benchMemories({ databaseUrl, durationSec, redisUrl }) } : {}),
+  // LoCoMo's development split: on the embedded database, and on PostgreSQL too with DATABASE_URL.
+  'recall-quality': () => benchRecallQuality({ databaseUrl, redisUrl }),
   // The webhook figure is about real PostgreSQL (the ledger's unique index under concurrent inserts).
   ...(databaseUrl ? { webhooks: () => benchWebhooks({ databaseUrl, durationSec, redisUrl, rounds }) } : {}),
 };
@@ -31,6 +34,9 @@ for (const [name, run] of Object.entries(scenarios)) {
   console.error(`bench: ${name}…`);
   results[name] = { date: new Date().toISOString(), durationSec, machine, ...((await run()) as object) };
   console.log(JSON.stringify({ [name]: results[name] }, null, 2));
+  // Each run's figures also stay on record under their date (latest.json keeps only the last).
+  await mkdir(new URL('./results/', import.meta.url), { recursive: true });
+  await writeFile(new URL(`./results/${name}-${(results[name] as { date: string }).date.slice(0, 16).replace(':', '')}.json`, import.meta.url), `${JSON.stringify(results[name], null, 2)}\n`);
 }
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
 await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);

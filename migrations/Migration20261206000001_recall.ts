@@ -8,13 +8,16 @@ import { Migration } from '@mikro-orm/migrations';
  *   candidates come from that user's postings only, not from every tenant's;
  * - per-agent term statistics for BM25's idf and length normalization, exact in every transaction
  *   (maintained by statement triggers, below);
- * - `occurred_at`: when the remembered thing happened (recency and the `occurred*` filters).
+ * - `occurred_at`: when the remembered thing happened (recency and the `occurred*` filters);
+ * - `embedding_claimed_at`: an embedding worker's claim on a memory it is embedding, so that
+ *   instances share the backlog instead of embedding the same memories twice.
  */
 export class Migration20261206000001_recall extends Migration {
   override up(): void {
     this.addSql(`alter table memories add column occurred_at timestamptz`);
     this.addSql(`update memories set occurred_at = created_at`);
     this.addSql(`alter table memories alter column occurred_at set default now(), alter column occurred_at set not null`);
+    this.addSql(`alter table memories add column embedding_claimed_at timestamptz`);
 
     // Dropping the column drops its index too; the new expression rewrites the table once.
     this.addSql(`alter table memories drop column search`);
@@ -118,6 +121,7 @@ export class Migration20261206000001_recall extends Migration {
     this.addSql('alter table memories drop column search');
     this.addSql(`alter table memories add column search tsvector generated always as (to_tsvector('simple', content)) stored`);
     this.addSql('create index memories_search_idx on memories using gin (search)');
+    this.addSql('alter table memories drop column embedding_claimed_at');
     this.addSql('alter table memories drop column occurred_at');
   }
 }

@@ -11,7 +11,9 @@ import { createProviderRegistry, type ProviderRegistry } from './providers/index
 import { ensureOwner } from './services/accounts.js';
 import { Authenticator } from './services/authentication.js';
 import { LocalBus, PostgresBus, RedisBus, type CacheBus } from './services/cache-bus.js';
-import { Embeddings, SemanticSearch } from './services/embeddings.js';
+import { Embeddings } from './services/embeddings.js';
+import { EmbeddingWorker } from './services/embedding-worker.js';
+import { SemanticSearch, type SentenceModel } from './services/semantic.js';
 import { Entitlements } from './services/entitlements.js';
 import { StoreCombiner } from './services/memory-store.js';
 import { createMailer, type Mailer } from './services/mailer.js';
@@ -36,8 +38,10 @@ export interface Runtime {
   rateLimiter: RateLimiter;
   usage: UsageMeter;
   mailer: Mailer;
-  /** What semantic recall this deployment can do (pgvector, EMBEDDINGS_URL). */
+  /** What semantic recall this deployment can do (pgvector, the embedding model). */
   semantic: SemanticSearch;
+  /** Embeds stored memories in the background (src/services/embedding-worker.ts). */
+  embeddingWorker: EmbeddingWorker;
   /** Writes one user's concurrent single stores together (src/services/memory-store.ts). */
   storeCombiner: StoreCombiner;
   /** The payment providers that are on (SPEC §8), built once from the configuration. */
@@ -74,6 +78,22 @@ async function connectRedis(url: string, logger: Logger, role: string, offlineQu
     down = false;
   });
   return redis;
+}
+
+/** The sentence-embedding model EMBEDDINGS asks for. */
+async function createModel(config: Config, logger: Logger): Promise<SentenceModel | null> {
+  if (config.embeddingsMode === 'remote') {
+    const remote = new Embeddings(config.embeddings!, config.embeddingsDim, config.providerTimeoutMs);
+    return {
+      name: config.embeddings!.model,
+      dim: remote.dim,
+      embedQuery: async (text) => (await remote.embed([text]))[0]!,
+      embedBatch: (texts) => remote.embed(texts),
+      close: async () => {},
+    };
+  }
+  if (config.embeddingsMode === 'local') logger.warn('the built-in embedding model is not part of this build yet: recall matches words only');
+  return null;
 }
 
 export async function createRuntime(config: Config, logger: Logger, db: Database): Promise<Runtime> {
@@ -123,9 +143,10 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     scheduler.add({ name: 'prune-rate-limits', everyMs: 60_000, run: () => PostgresCounterStore.prune(forkEm()) });
   }
 
-  if (config.embeddings && !db.vectorSearch) logger.warn('EMBEDDINGS_URL is set but the database has no pgvector: recall is full-text only');
-  const embeddings = config.embeddings && db.vectorSearch ? new Embeddings(config.embeddings, config.embeddingsDim, config.providerTimeoutMs) : null;
-  const semantic = new SemanticSearch(db.vectorSearch, config.embeddingsDim, embeddings, logger);
+  const model = db.vectorSearch ? await createModel(config, logger) : null;
+  if (!db.vectorSearch && config.embeddingsMode !== 'off') logger.warn({ embeddings: config.embeddingsMode }, 'no vector search on this database: the embedding model is not started, recall matches words only');
+  const semantic = new SemanticSearch(config.embeddingsMode, db.vectorSearch, config.vectorDim ?? config.embeddingsDim, model, logger);
+  const embeddingWorker = new EmbeddingWorker(forkEm, semantic, logger);
 
   const rt: Runtime = {
     config,
@@ -141,6 +162,7 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     usage,
     mailer: await createMailer(config, logger),
     semantic,
+    embeddingWorker,
     storeCombiner: new StoreCombiner(forkEm),
     providers: await createProviderRegistry(config, logger),
     scheduler,
@@ -148,6 +170,8 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     draining: false,
     async close() {
       await scheduler.stop();
+      await embeddingWorker.stop();
+      await model?.close();
       await usage.flush().catch(() => {});
       await bus.close();
       redis?.disconnect();

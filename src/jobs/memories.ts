@@ -1,5 +1,5 @@
 import type { Runtime } from '../runtime.js';
-import { embedMissingMemories, foldTermDeltas, sweepExpiredMemories } from '../services/memory-jobs.js';
+import { foldTermDeltas, sweepExpiredMemories } from '../services/memory-jobs.js';
 
 export const SWEEP_JOB = 'sweep-expired-memories';
 export const EMBED_JOB = 'embed-missing-memories';
@@ -18,12 +18,7 @@ export function addMemoryJobs(rt: Runtime): void {
   // Often: a recall sums the deltas not folded yet, and a busy store load adds thousands a second.
   rt.scheduler.add({ name: FOLD_JOB, everyMs: 2_000, run: () => foldTermDeltas(rt.forkEm()) });
   if (!rt.semantic.canEmbed) return;
-  rt.scheduler.add({
-    name: EMBED_JOB,
-    everyMs: 30_000,
-    run: async () => {
-      const embedded = await embedMissingMemories(rt.forkEm(), rt.semantic, rt.logger);
-      if (embedded > 0) rt.logger.info({ job: EMBED_JOB, embedded }, 'memories embedded');
-    },
-  });
+  // Stores wake the worker themselves; this run picks up what other instances, a failing model or
+  // a configuration without a model left without a vector.
+  rt.scheduler.add({ name: EMBED_JOB, everyMs: 5_000, run: () => rt.embeddingWorker.drain() });
 }

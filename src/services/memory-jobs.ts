@@ -1,9 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Logger } from 'pino';
 import { QuotaResource } from '../entities/enums.js';
-import { EmbeddingsUnavailable, EMBEDDINGS_BATCH, type SemanticSearch } from './embeddings.js';
-import { vectorLiteral } from './memory-input.js';
-import { NOT_EXPIRED } from './memory-rows.js';
 import { compareText, IDEMPOTENCY_WINDOW } from './memory-store.js';
 import { releaseQuota } from './quota.js';
 
@@ -85,35 +81,5 @@ export async function foldTermDeltas(em: EntityManager): Promise<number> {
     });
     folded += moved;
     if (moved < FOLD_BATCH) return folded;
-  }
-}
-
-/**
- * Embeds memories stored without a vector (the embeddings API was down, or EMBEDDINGS_URL was set
- * after they were stored), newest first, until none is left or the API fails. No transaction is
- * held across the API call; two instances may embed the same batch, and the update keeps the first.
- */
-export async function embedMissingMemories(em: EntityManager, semantic: SemanticSearch, logger: Logger): Promise<number> {
-  let embedded = 0;
-  for (;;) {
-    const batch = await em.execute<{ id: string; content: string }[]>(
-      `select m.id, m.content from memories m where m.embedding is null and ${NOT_EXPIRED} order by m.created_at desc limit ${EMBEDDINGS_BATCH}`,
-    );
-    if (batch.length === 0) return embedded;
-    let vectors: number[][];
-    try {
-      vectors = await semantic.embed(batch.map((m) => m.content));
-    } catch (err) {
-      if (!(err instanceof EmbeddingsUnavailable)) throw err;
-      logger.warn({ err, pending: batch.length }, 'embeddings API unavailable: memories without a vector wait for the next run');
-      return embedded;
-    }
-    await em.execute(
-      `update memories m set embedding = v.embedding::vector
-       from (values ${batch.map(() => '(?::uuid, ?)').join(', ')}) as v(id, embedding)
-       where m.id = v.id and m.embedding is null`,
-      batch.flatMap((m, i) => [m.id, vectorLiteral(vectors[i]!)]),
-    );
-    embedded += batch.length;
   }
 }

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { QuotaResource } from '../entities/enums.js';
 import { badInput } from '../errors.js';
 import { agentIdForStore } from './agents.js';
-import type { SemanticSearch } from './embeddings.js';
+import type { SemanticSearch } from './semantic.js';
 import * as valid from './memory-input.js';
 import { MEMORY_COLUMNS, NOT_EXPIRED, placeholders, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
 import { limitFor } from './plans.js';
@@ -66,6 +66,8 @@ export interface StoreDeps {
   warn: Warn;
   /** This instance's combiner: one user's concurrent single stores share a transaction. */
   combiner: StoreCombiner;
+  /** Called once memories without a vector are committed: the embedding worker takes them from there. */
+  storedWithoutVector(): void;
 }
 
 interface NewMemory {
@@ -109,9 +111,8 @@ export async function storeMemories(deps: StoreDeps, inputs: readonly StoreMemor
 
 async function store(deps: StoreDeps, items: NewMemory[]): Promise<StoredMemory[]> {
   if (items.length === 0) return [];
-  // Embeddings come from an HTTP API: fetched before the transaction, never while it holds locks.
-  const vectors = await deps.semantic.vectorsFor(
-    items.map((item) => item.content),
+  // A store never waits on the model: only a vector the client sent is stored with the memory.
+  const vectors = deps.semantic.givenVectors(
     items.map((item) => item.embedding),
     deps.warn,
   );
@@ -125,6 +126,7 @@ async function store(deps: StoreDeps, items: NewMemory[]): Promise<StoredMemory[
     throw err;
   }
   deps.usage.record(deps.userId, { stores: items.length });
+  if (vectors.some((v) => v === null)) deps.storedWithoutVector();
   return stored;
 }
 

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../errors.js';
-import type { SemanticSearch } from './embeddings.js';
+import type { SemanticSearch } from './semantic.js';
 import * as valid from './memory-input.js';
 import { MEMORY_COLUMNS, NOT_EXPIRED, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
 import { BM25, frequencySql, recencySql, RELEVANCE_WEIGHTS, SCORE_WEIGHTS, SEMANTIC_SIMILARITY_FLOOR, ORBIT_WEIGHTS } from './scoring.js';
@@ -88,7 +88,7 @@ export async function recallMemories(deps: RecallDeps, input: RecallInput): Prom
     limit,
   };
   const given = valid.embedding(input.embedding, deps.semantic.dim, 'embedding');
-  const [embedding] = await deps.semantic.vectorsFor([query], [given], deps.warn);
+  const embedding = await deps.semantic.queryVector(query, given, deps.warn);
 
   const { sql, params } = recallQuery({ ...request, embedding: embedding ?? null });
   const rows = embedding

@@ -15,5 +15,5 @@ export function memoryDeps(ctx: GraphQLContext): RecallDeps {
 
 /** The same for a store, with the caller's quota (resolved before the store's transaction opens). */
 export async function storeDeps(ctx: GraphQLContext): Promise<StoreDeps> {
-  return { ...memoryDeps(ctx), quota: await ctx.quotaCheck(), combiner: ctx.rt.storeCombiner };
+  return { ...memoryDeps(ctx), quota: await ctx.quotaCheck(), combiner: ctx.rt.storeCombiner, storedWithoutVector: () => ctx.rt.embeddingWorker.wake() };
 }
