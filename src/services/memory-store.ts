@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { QuotaResource } from '../entities/enums.js';
 import { badInput } from '../errors.js';
@@ -71,6 +71,8 @@ export interface StoreDeps {
 }
 
 interface NewMemory {
+  /** Time-ordered (see `memoryId`), made when the request is read: a batch's ids follow its order. */
+  id: string;
   agent: string;
   content: string;
   importance: number;
@@ -87,6 +89,7 @@ interface NewMemory {
 function normalize(input: StoreMemoryInput, dim: number, field: (name: string) => string): NewMemory {
   const key = valid.idempotencyKey(input.idempotencyKey, field('idempotencyKey'));
   return {
+    id: memoryId(),
     agent: valid.agentName(input.agent ?? valid.DEFAULT_AGENT, field('agent')),
     content: valid.content(input.content, field('content')),
     importance: valid.unitInterval(input.importance ?? valid.DEFAULT_IMPORTANCE, field('importance')),
@@ -315,7 +318,7 @@ async function storeRows(em: EntityManager, deps: StoreDeps, stores: readonly Pe
   const row = `(?::int, ?::uuid, ?::text, ?::text, ?::double precision, ?::text[], ?::jsonb, ?::timestamptz, ?::timestamptz${withVector ? ', ?::vector' : ''})`;
   const params: unknown[] = [];
   for (const [i, { item, vector }] of stores.entries()) {
-    params.push(i, randomUUID(), item.agent, item.content, item.importance, `{${item.tags.map(pgArrayElement).join(',')}}`);
+    params.push(i, item.id, item.agent, item.content, item.importance, `{${item.tags.map(pgArrayElement).join(',')}}`);
     params.push(item.metadata === null ? null : JSON.stringify(item.metadata), item.occurredAt, item.expiresAt);
     if (withVector) params.push(vector === null ? null : valid.vectorLiteral(vector));
   }
@@ -370,9 +373,36 @@ async function prepareAgentAndContent(tx: EntityManager, deps: StoreDeps, item: 
   return expired.length;
 }
 
+/**
+ * A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then a 12-bit counter within the millisecond,
+ * then random bits. Ids made by this process ascend, so memories stored together (one batch, one
+ * combined write, which share `created_at`) keep their order in (created_at, id): the order in
+ * which a conversation was told, which recall reads a memory's context from (docs/recall.md).
+ */
+let lastMs = 0;
+let counter = 0;
+export function memoryId(): string {
+  const now = Date.now();
+  if (now > lastMs) {
+    lastMs = now;
+    counter = 0;
+  } else if (++counter > 0xfff) {
+    // 4,096 ids in one millisecond: borrow the next one, order first.
+    lastMs++;
+    counter = 0;
+  }
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(lastMs, 0, 6);
+  bytes[6] = 0x70 | (counter >> 8);
+  bytes[7] = counter & 0xff;
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 /** Every field of the normalized input: a retry must be the same request to get the first answer. */
 function requestHash(item: NewMemory): string {
-  const { idempotency: _key, expiresAt, occurredAt, ...rest } = item;
+  const { idempotency: _key, id: _id, expiresAt, occurredAt, ...rest } = item;
   return sha256Hex(canonicalJson({ ...rest, expiresAt: expiresAt?.toISOString() ?? null, occurredAt: occurredAt?.toISOString() ?? null }));
 }
 
