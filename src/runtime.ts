@@ -13,7 +13,9 @@ import { Authenticator } from './services/authentication.js';
 import { LocalBus, PostgresBus, RedisBus, type CacheBus } from './services/cache-bus.js';
 import { Embeddings } from './services/embeddings.js';
 import { EmbeddingWorker } from './services/embedding-worker.js';
-import { SemanticSearch, type SentenceModel } from './services/semantic.js';
+import { SemanticSearch } from './services/semantic.js';
+import { LocalEmbeddings } from './embeddings/local.js';
+import type { EmbeddingModel } from './embeddings/model.js';
 import { Entitlements } from './services/entitlements.js';
 import { StoreCombiner } from './services/memory-store.js';
 import { createMailer, type Mailer } from './services/mailer.js';
@@ -80,20 +82,16 @@ async function connectRedis(url: string, logger: Logger, role: string, offlineQu
   return redis;
 }
 
-/** The sentence-embedding model EMBEDDINGS asks for. */
-async function createModel(config: Config, logger: Logger): Promise<SentenceModel | null> {
-  if (config.embeddingsMode === 'remote') {
-    const remote = new Embeddings(config.embeddings!, config.embeddingsDim, config.providerTimeoutMs);
-    return {
-      name: config.embeddings!.model,
-      dim: remote.dim,
-      embedQuery: async (text) => (await remote.embed([text]))[0]!,
-      embedBatch: (texts) => remote.embed(texts),
-      close: async () => {},
-    };
-  }
-  if (config.embeddingsMode === 'local') logger.warn('the built-in embedding model is not part of this build yet: recall matches words only');
-  return null;
+/**
+ * The sentence-embedding model EMBEDDINGS asks for: the endpoint, or the built-in model, which loads
+ * in worker threads in the background (the server answers meanwhile; recall is lexical until then).
+ */
+function createModel(config: Config, logger: Logger): EmbeddingModel | null {
+  if (config.embeddingsMode === 'remote') return new Embeddings(config.embeddings!, config.embeddingsDim, config.providerTimeoutMs);
+  if (config.embeddingsMode !== 'local') return null;
+  const local = LocalEmbeddings.start({ logger });
+  if (local.dim !== config.vectorDim) throw new Error(`the built-in model has ${local.dim} dimensions, LOCAL_EMBEDDINGS_DIM says ${config.vectorDim}`);
+  return local;
 }
 
 export async function createRuntime(config: Config, logger: Logger, db: Database): Promise<Runtime> {
@@ -143,10 +141,17 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     scheduler.add({ name: 'prune-rate-limits', everyMs: 60_000, run: () => PostgresCounterStore.prune(forkEm()) });
   }
 
-  const model = db.vectorSearch ? await createModel(config, logger) : null;
+  const model = db.vectorSearch ? createModel(config, logger) : null;
   if (!db.vectorSearch && config.embeddingsMode !== 'off') logger.warn({ embeddings: config.embeddingsMode }, 'no vector search on this database: the embedding model is not started, recall matches words only');
   const semantic = new SemanticSearch(config.embeddingsMode, db.vectorSearch, config.vectorDim ?? config.embeddingsDim, model, logger);
   const embeddingWorker = new EmbeddingWorker(forkEm, semantic, logger);
+  // Memories stored while the built-in model loads (or before it existed) are embedded once it can.
+  if (model instanceof LocalEmbeddings) {
+    model.whenReady().then(
+      () => embeddingWorker.wake(),
+      (err: unknown) => logger.error({ err }, 'the built-in embedding model failed to load: recall matches words only'),
+    );
+  }
 
   const rt: Runtime = {
     config,

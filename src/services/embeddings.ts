@@ -1,14 +1,13 @@
 import type { EmbeddingsConfig } from '../config.js';
+import { EmbeddingsUnavailable, type EmbeddingModel } from '../embeddings/model.js';
+
+export { EmbeddingsUnavailable };
 
 /**
  * The OpenAI-compatible embeddings API behind EMBEDDINGS_URL (`POST <url>/embeddings`). Every call
  * has the PROVIDER_TIMEOUT_MS deadline; any failure, including vectors of the wrong dimension, is an
  * `EmbeddingsUnavailable` that callers turn into lexical-only work and a warning, never a lost store.
  */
-
-export class EmbeddingsUnavailable extends Error {
-  override name = 'EmbeddingsUnavailable';
-}
 
 /** Inputs per API call; a `storeMemories` batch (at most 100) is one call. */
 export const EMBEDDINGS_BATCH = 100;
@@ -17,23 +16,34 @@ interface EmbeddingsResponse {
   data?: { index?: number; embedding?: unknown }[];
 }
 
-export class Embeddings {
+export class Embeddings implements EmbeddingModel {
   constructor(
     private readonly config: EmbeddingsConfig,
     readonly dim: number,
     private readonly timeoutMs: number,
   ) {}
 
+  get name(): string {
+    return this.config.model;
+  }
+
+  async embedQuery(text: string): Promise<number[]> {
+    return (await this.request([text]))[0]!;
+  }
+
   /** One vector per text, in order. */
-  async embed(texts: readonly string[]): Promise<number[][]> {
+  async embedBatch(texts: readonly string[]): Promise<number[][]> {
     const vectors: number[][] = [];
     for (let start = 0; start < texts.length; start += EMBEDDINGS_BATCH) {
-      vectors.push(...(await this.embedBatch(texts.slice(start, start + EMBEDDINGS_BATCH))));
+      vectors.push(...(await this.request(texts.slice(start, start + EMBEDDINGS_BATCH))));
     }
     return vectors;
   }
 
-  private async embedBatch(texts: readonly string[]): Promise<number[][]> {
+  /** Nothing to release: each call is one HTTP request. */
+  async close(): Promise<void> {}
+
+  private async request(texts: readonly string[]): Promise<number[][]> {
     let body: EmbeddingsResponse;
     try {
       const response = await fetch(`${this.config.url}/embeddings`, {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { EmbeddingsMode } from '../config.js';
+import type { EmbeddingModel } from '../embeddings/model.js';
 import { WarningCode, type Warn } from './warnings.js';
 
 /**
@@ -9,15 +10,6 @@ import { WarningCode, type Warn } from './warnings.js';
  * leaves the rest to the embedding worker. A recall computes its query's vector on the spot; when
  * that cannot be done, the recall goes on lexically and says so in a warning.
  */
-
-/** What recall and the embedding worker need from a sentence-embedding model, local or remote. */
-export interface SentenceModel {
-  readonly name: string;
-  readonly dim: number;
-  embedQuery(text: string): Promise<number[]>;
-  embedBatch(texts: readonly string[]): Promise<number[][]>;
-  close(): Promise<void>;
-}
 
 /** The longest a recall waits for its query's vector before answering lexically. */
 export const QUERY_EMBEDDING_TIMEOUT_MS = 3_000;
@@ -29,7 +21,7 @@ export class SemanticSearch {
     readonly vectors: boolean,
     /** Every vector's dimension (the model's). */
     readonly dim: number,
-    readonly model: SentenceModel | null,
+    readonly model: EmbeddingModel | null,
     private readonly logger: Logger,
   ) {}
 
