@@ -1,7 +1,7 @@
 import { print } from 'graphql';
 import pg from 'pg';
 import { RecallMemoriesDocument, StoreMemoryDocument } from '../sdk/index.js';
-import { recallQuery } from '../src/services/recall.js';
+import { queryWords, queryWordsQuery, recallQuery } from '../src/services/recall.js';
 import { load, quantile, ratio, startServer, throwawayDatabase, withCpuPerRequest, type BenchServer, type LoadResult } from './lib.js';
 
 /**
@@ -135,7 +135,7 @@ export async function benchMemories(opts: { databaseUrl: string; durationSec: nu
     const queries = recallQueries(200);
     const matches: number[] = [];
     for (const q of queries.slice(0, 50)) {
-      matches.push(Number((await pool.query(`select count(*) from memories where search @@ websearch_to_tsquery('simple', $1)`, [q])).rows[0].count));
+      matches.push(Number((await pool.query(`select count(*) from memories where search @@ websearch_to_tsquery('english', replace($1, ' ', ' or '))`, [q])).rows[0].count));
     }
     const recallGraphql = await measured(server, {
       query: print(RecallMemoriesDocument),
@@ -143,11 +143,15 @@ export async function benchMemories(opts: { databaseUrl: string; durationSec: nu
       connections: RECALL_CONNECTIONS,
       durationSec: opts.durationSec,
     });
-    const recallStatements = queries.map((query) => {
-      const { sql, params } = recallQuery({ userId, query, agent: null, tags: [], metadata: null, minImportance: null, occurredAfter: null, occurredBefore: null, limit: 10, embedding: null });
-      return { text: positional(sql), values: params };
-    });
-    const directRecall = (client: pg.PoolClient, i: number) => client.query(recallStatements[i % recallStatements.length]!);
+    // The product's two statements: the query's words with their statistics, then the ranking.
+    const recallRequests = queries.map((query) => ({ userId, query, agent: null, tags: [], metadata: null, minImportance: null, occurredAfter: null, occurredBefore: null, limit: 10, embedding: null }));
+    const directRecall = async (client: pg.PoolClient, i: number) => {
+      const request = recallRequests[i % recallRequests.length]!;
+      const words = queryWordsQuery(request);
+      const { rows } = await client.query({ text: positional(words.sql), values: words.params });
+      const { sql, params } = recallQuery(request, queryWords(rows));
+      return client.query({ text: positional(sql), values: params });
+    };
     await sqlLoad(pool, RECALL_CONNECTIONS, WARMUP_SEC, directRecall);
     const recallSql = await sqlLoad(pool, RECALL_CONNECTIONS, opts.durationSec, directRecall);
 

@@ -3,7 +3,7 @@ import { badInput } from '../errors.js';
 import type { SemanticSearch } from './semantic.js';
 import * as valid from './memory-input.js';
 import { MEMORY_COLUMNS, NOT_EXPIRED, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
-import { BM25, frequencySql, recencySql, RELEVANCE_WEIGHTS, SCORE_WEIGHTS, SEMANTIC_SIMILARITY_FLOOR, ORBIT_WEIGHTS } from './scoring.js';
+import { BM25, CONTEXT_SHARE, frequencySql, ORBIT_SHARE, ORBIT_WEIGHTS, recencySql, RELEVANCE_WEIGHTS, SEMANTIC_SIMILARITY_FLOOR } from './scoring.js';
 import type { UsageMeter } from './usage.js';
 import type { Warn } from './warnings.js';
 
@@ -88,16 +88,23 @@ export async function recallMemories(deps: RecallDeps, input: RecallInput): Prom
     limit,
   };
   const given = valid.embedding(input.embedding, deps.semantic.dim, 'embedding');
-  const embedding = await deps.semantic.queryVector(query, given, deps.warn);
+  // The model embeds the query while the database looks up its words.
+  const wordsStatement = queryWordsQuery(request);
+  const [embedding, wordRows] = await Promise.all([
+    deps.semantic.queryVector(query, given, deps.warn),
+    deps.em.execute<WordRow[]>(wordsStatement.sql, wordsStatement.params),
+  ]);
+  deps.usage.record(deps.userId, { recalls: 1 });
+  const words = queryWords(wordRows);
+  if (words.terms.length === 0 && !embedding) return [];
 
-  const { sql, params } = recallQuery({ ...request, embedding: embedding ?? null });
+  const { sql, params } = recallQuery({ ...request, embedding }, words);
   const rows = embedding
     ? await deps.em.transactional(async (tx) => {
         await tx.execute(VECTOR_SCAN_SETTINGS);
         return tx.execute<RecallRow[]>(sql, params);
       })
     : await deps.em.execute<RecallRow[]>(sql, params);
-  deps.usage.record(deps.userId, { recalls: 1 });
   return rows.map((row) => ({
     memory: toMemoryView(row, row.agent),
     score: row.score,
@@ -130,7 +137,9 @@ export const SEMANTIC_CANDIDATES = 100;
  * memories brings all of them; a very common word brings this many, and the memories that also hold
  * a rarer query word come in through that word anyway (docs/recall.md).
  */
-export const LEXICAL_CANDIDATES_PER_WORD = 1_000;
+export const LEXICAL_CANDIDATES_PER_WORD = 300;
+/** The best lexical candidates (by BM25) that go on to be scored on every signal. */
+export const LEXICAL_CANDIDATES = 100;
 
 /** Collects the values of `?` placeholders in the order the text uses them. */
 class Params {
@@ -141,10 +150,15 @@ class Params {
   }
 }
 
+/** The agents a recall searches: one, or all of the user's. */
+function scopeSql(r: Pick<RecallRequest, 'userId' | 'agent'>, p: Params): string {
+  return `select a.id from agents a where a.user_id = ${p.add(r.userId)}${r.agent === null ? '' : ` and a.name = ${p.add(r.agent)}`}`;
+}
+
 /** The hard filters, as a predicate on `m`: the user and agent, not expired, then the recall's own filters. */
 function filterSql(r: RecallRequest, p: Params): string {
   const clauses = [`m.user_id = ${p.add(r.userId)}`, NOT_EXPIRED];
-  if (r.agent !== null) clauses.push(`m.agent_id in (select id from scope)`);
+  if (r.agent !== null) clauses.push(`m.agent_id = (${scopeSql(r, p)})`);
   if (r.tags.length > 0) clauses.push(`m.tags @> array[${p.add(...r.tags)}]::text[]`);
   if (r.metadata !== null && Object.keys(r.metadata).length > 0) clauses.push(`m.metadata @> ${p.add(JSON.stringify(r.metadata))}::jsonb`);
   if (r.minImportance !== null) clauses.push(`m.importance >= ${p.add(r.minImportance)}`);
@@ -156,84 +170,125 @@ function filterSql(r: RecallRequest, p: Params): string {
 /** A position count: positions are dropped only from stripped vectors, where each lexeme counts once. */
 const TF = 'coalesce(array_length(u.positions, 1), 1)';
 
+interface WordRow {
+  lexeme: string;
+  docs: number;
+  tokens: number;
+}
+
+/** A query word with its inverse document frequency over the agents searched. */
+export interface QueryWord {
+  lexeme: string;
+  idf: number;
+}
+
+export interface QueryWords {
+  /** The query's words that some memory holds (others cannot match). */
+  terms: QueryWord[];
+  /** Average memory length in words (BM25's length normalization). */
+  averageLength: number;
+  /** The most any memory could score on these words: lexical = BM25 / bound, in 0..1. */
+  bound: number;
+}
+
 /**
- * The one ranking statement (the benchmark runs exactly this SQL too). Knex placeholders (`?`).
- *
- * 1. The query's words: `to_tsvector('english', query)` (stemmed, stop words dropped), each with its
- *    document frequency over the agents searched (`memory_terms` plus its pending deltas, exact).
- * 2. Candidates: per word, up to LEXICAL_CANDIDATES_PER_WORD memories from the GIN index; with a
- *    query vector also the SEMANTIC_CANDIDATES nearest (HNSW). Both under every filter.
- * 3. Each candidate's signals (scoring.ts), relevance and score; the best `limit` with relevance > 0
- *    are returned, their recall count and time bumped in the same statement.
+ * Statement 1: the query's words, `to_tsvector('english', query)` (stemmed, English stop words
+ * dropped), with their document frequency and the corpus size and length over the agents searched:
+ * `memory_terms` plus the deltas not folded yet, exact (the recall migration's triggers). The
+ * lexeme '' holds the memory count and total length.
  */
-export function recallQuery(r: RecallRequest): { sql: string; params: unknown[] } {
+export function queryWordsQuery(r: Pick<RecallRequest, 'userId' | 'agent' | 'query'>): { sql: string; params: unknown[] } {
   const p = new Params();
-  const scope = `select a.id from agents a where a.user_id = ${p.add(r.userId)}${r.agent === null ? '' : ` and a.name = ${p.add(r.agent)}`}`;
-  const queryTerms = `
-    select u.lexeme, array_to_tsvector(array[u.lexeme])::text::tsquery as q
-    from unnest(to_tsvector('english', ${p.add(r.query)}::text)) u`;
+  const scope = scopeSql(r, p);
+  const query = p.add(r.query);
   const statsOf = (table: string) =>
-    `select s.lexeme, s.docs, s.tokens from ${table} s
-     where s.agent_id in (select id from scope) and s.lexeme in (select lexeme from query_terms union all select '')`;
-  const stats = `
-    select lexeme, sum(docs)::float8 as docs, sum(tokens)::float8 as tokens
-    from (${statsOf('memory_terms')} union all ${statsOf('memory_term_deltas')}) s
-    group by lexeme`;
+    `select s.lexeme, s.docs, s.tokens from ${table} s where s.agent_id in (select id from scope) and s.lexeme in (select lexeme from words)`;
+  const sql = `
+    with scope as (${scope}),
+    words as (select u.lexeme from unnest(to_tsvector('english', ${query}::text)) u union all select ''),
+    stats as (${statsOf('memory_terms')} union all ${statsOf('memory_term_deltas')})
+    select lexeme, sum(docs)::float8 as docs, sum(tokens)::float8 as tokens from stats group by lexeme`;
+  return { sql, params: p.values };
+}
+
+/** BM25's inputs from statement 1's rows. */
+export function queryWords(rows: readonly WordRow[]): QueryWords {
+  const corpus = rows.find((row) => row.lexeme === '');
+  const n = Math.max(Number(corpus?.docs ?? 0), 1);
+  const averageLength = Math.max(Number(corpus?.tokens ?? 0) / n, 1);
+  const terms = rows
+    .filter((row) => row.lexeme !== '' && Number(row.docs) > 0)
+    .map((row) => ({ lexeme: row.lexeme, idf: Math.log(1 + (n - Number(row.docs) + 0.5) / (Number(row.docs) + 0.5)) }));
+  const { k1, delta } = BM25;
+  const bound = terms.reduce((sum, t) => sum + t.idf, 0) * (delta + k1 + 1) * terms.length;
+  return { terms, averageLength, bound };
+}
+
+/**
+ * Statement 2, the ranking (the benchmark runs exactly this SQL too). Knex placeholders (`?`).
+ *
+ * 1. Candidates: per query word, up to LEXICAL_CANDIDATES_PER_WORD memories from the GIN index, of
+ *    which the LEXICAL_CANDIDATES best by BM25; with a query vector also the SEMANTIC_CANDIDATES
+ *    nearest (HNSW). Every filter is a predicate of both searches.
+ * 2. Each candidate's signals (scoring.ts): BM25, its cosine and its predecessor's (the memory
+ *    stored just before it in its agent), importance, recency, frequency; relevance and score.
+ * 3. A hit matches by words or by its own meaning (its context only ranks it). The best `limit` are
+ *    returned, their recall count and time bumped in the same statement.
+ */
+export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string; params: unknown[] } {
+  const p = new Params();
   const { k1, b, delta } = BM25;
+  const bm25 = (search: string) => `(
+    select coalesce(sum(t.idf * (${delta} + x.tf * ${k1 + 1} / (x.tf + ${k1} * (${1 - b} + ${b} * x.dl / ${p.add(words.averageLength)}::float8)))) * count(*), 0)
+      / ${p.add(words.bound || 1)}::float8
+    from (select u.lexeme, ${TF}::float8 as tf, sum(${TF}) over ()::float8 as dl from unnest(${search}) u) x
+    join terms t on t.lexeme = x.lexeme)`;
+  const terms = `
+    select t.lexeme, t.idf, array_to_tsvector(array[t.lexeme])::text::tsquery as q
+    from json_to_recordset(${p.add(JSON.stringify(words.terms))}::json) as t(lexeme text, idf float8)`;
   const lexicalCandidates = `
-    select c.id from terms t cross join lateral (
-      select m.id from memories m where m.search @@ t.q and ${filterSql(r, p)} limit ${LEXICAL_CANDIDATES_PER_WORD}
+    select distinct on (c.id) c.id, c.search from terms t cross join lateral (
+      select m.id, m.search from memories m where m.search @@ t.q and ${filterSql(r, p)} limit ${LEXICAL_CANDIDATES_PER_WORD}
     ) c`;
+  const lexicalBest = `select c.id, ${bm25('c.search')} as lexical from lexical_candidates c order by lexical desc limit ${LEXICAL_CANDIDATES}`;
   const vector = r.embedding ? valid.vectorLiteral(r.embedding) : null;
-  const semanticCandidates = vector
-    ? `
-    union
-    (select m.id from memories m
-     where m.embedding is not null and ${filterSql(r, p)}
-     order by m.embedding <=> ${p.add(vector)}::vector
-     limit ${SEMANTIC_CANDIDATES})`
-    : '';
+  const semanticBest = vector
+    ? `select m.id from memories m where m.embedding is not null and ${filterSql(r, p)} order by m.embedding <=> ${p.add(vector)}::vector limit ${SEMANTIC_CANDIDATES}`
+    : null;
+  // Created in the order the text uses them (their values are bound in that order).
+  const lexical = bm25('m.search');
   const cosine = vector ? `case when m.embedding is null then null else 1 - (m.embedding <=> ${p.add(vector)}::vector) end` : 'null::float8';
-  const relevance = `case when semantic is null then lexical else ${RELEVANCE_WEIGHTS.lexical} * lexical + ${RELEVANCE_WEIGHTS.semantic} * semantic end`;
+  // The memory stored just before this one in its agent (its context), by the time-ordered ids.
+  const contextCosine = vector
+    ? `(select 1 - (c.embedding <=> ${p.add(vector)}::vector) from memories c
+        where c.agent_id = m.agent_id and (c.created_at, c.id) < (m.created_at, m.id)
+        order by c.created_at desc, c.id desc limit 1)`
+    : 'null::float8';
+  // Null stays null (no vector compared): greatest() alone would turn it into 0.
+  const similarity = (cos: string) => `(select case when x is null then null else greatest((x - ${SEMANTIC_SIMILARITY_FLOOR}) / ${1 - SEMANTIC_SIMILARITY_FLOOR}, 0) end from (select ${cos} as x) c)`;
+  const { lexical: wl, semantic: ws } = RELEVANCE_WEIGHTS;
+  const relevance = vector ? `(${wl} * lexical + ${ws} * coalesce(semantic, 0)) / ${wl + ws}` : 'lexical';
   const orbit = `${ORBIT_WEIGHTS.importance} * importance + ${ORBIT_WEIGHTS.recency} * recency + ${ORBIT_WEIGHTS.frequency} * frequency`;
   const limit = p.add(r.limit);
   const sql = `
-    with scope as (${scope}),
-    query_terms as (${queryTerms}),
-    stats as (${stats}),
-    corpus as (
-      select greatest(docs, 1) as n, greatest(tokens / greatest(docs, 1), 1) as avgdl from stats where lexeme = ''
-    ),
-    terms as materialized (
-      select q.lexeme, q.q, ln(1 + (c.n - s.docs + 0.5) / (s.docs + 0.5)) as idf
-      from query_terms q cross join corpus c join stats s on s.lexeme = q.lexeme
-      where s.docs > 0
-    ),
-    bound as (select sum(idf) * ${delta + k1 + 1} * count(*) as most from terms),
-    candidates as materialized (${lexicalCandidates}${semanticCandidates}),
+    with terms as materialized (${terms}),
+    lexical_candidates as materialized (${lexicalCandidates}),
+    lexical_best as materialized (${lexicalBest}),
+    ${semanticBest ? `semantic_best as materialized (${semanticBest}),` : ''}
+    candidates as (select id from lexical_best${semanticBest ? ' union select id from semantic_best' : ''}),
     signals as (
-      select m.id,
-             coalesce(lx.raw / nullif(bound.most, 0), 0) as lexical,
-             ${cosine} as cosine,
+      select m.id, ${lexical} as lexical, ${similarity(cosine)} as similarity, ${similarity(contextCosine)} as context,
              m.importance, ${recencySql('m')} as recency, ${frequencySql('m')} as frequency
-      from (select distinct id from candidates) cd
-      join memories m on m.id = cd.id
-      left join corpus c on true
-      left join bound on true
-      left join lateral (
-        select sum(t.idf * (${delta} + x.tf * ${k1 + 1} / (x.tf + ${k1} * (${1 - b} + ${b} * x.dl / c.avgdl)))) * count(*) as raw
-        from (select u.lexeme, ${TF}::float8 as tf, sum(${TF}) over ()::float8 as dl from unnest(m.search) u) x
-        join terms t on t.lexeme = x.lexeme
-      ) lx on true
+      from candidates c join memories m on m.id = c.id
     ),
     ranked as (
       select id, lexical, semantic, importance, recency, frequency, relevance,
-             ${SCORE_WEIGHTS.relevance} * relevance + ${SCORE_WEIGHTS.orbit} * (${orbit}) as score
+             relevance * (${1 - ORBIT_SHARE} + ${ORBIT_SHARE} * (${orbit})) as score
       from (select *, ${relevance} as relevance from (
-        select *, case when cosine is null then null else greatest((cosine - ${SEMANTIC_SIMILARITY_FLOOR}) / (1 - ${SEMANTIC_SIMILARITY_FLOOR}), 0) end as semantic
+        select *, case when similarity is null then null else ${1 - CONTEXT_SHARE} * similarity + ${CONTEXT_SHARE} * coalesce(context, 0) end as semantic
         from signals
       ) s) s
-      where relevance > 0
+      where lexical > 0 or similarity > 0
       order by score desc, id
       limit ${limit}
     ),
@@ -248,4 +303,3 @@ export function recallQuery(r: RecallRequest): { sql: string; params: unknown[] 
     order by recalled.score desc, recalled.id`;
   return { sql, params: p.values };
 }
-

@@ -2,25 +2,35 @@ import { Zone } from '../entities/enums.js';
 
 /**
  * How memories are weighed, in one place; docs/recall.md explains the formulas and how they were
- * chosen. The orbit score is the memory's standing without a query (it gives the zone); a recall's
- * score blends the query match (relevance) with it.
+ * chosen (tuned on LoCoMo's development split). The orbit score is the memory's standing without a
+ * query (it gives the zone); a recall's score is the query match (relevance) weighted by it.
  *
  *   recency    = 0.5 ^ (days since the later of occurredAt and the last recall / 30)
  *   frequency  = recallCount / (recallCount + 5)
  *   orbit      = 0.5 · importance + 0.3 · recency + 0.2 · frequency
  *   lexical    = BM25+ of the query's words / the most any memory could score on them      (0..1)
- *   semantic   = max(0, (cosine − 0.3) / 0.7), null without a vector to compare           (0..1)
- *   relevance  = lexical                              (no vector compared)
- *              = 0.5 · lexical + 0.5 · semantic      (with one)
- *   score      = 0.9 · relevance + 0.1 · orbit
+ *   similarity = max(0, (cosine − 0.2) / 0.8)
+ *   semantic   = (2 · similarity + similarity of the memory stored just before it) / 3     (0..1)
+ *                null without a vector to compare
+ *   relevance  = lexical                                      (no vector compared)
+ *              = (lexical + 0.45 · semantic) / 1.45           (with one)
+ *   score      = relevance · (0.8 + 0.2 · orbit)
  */
 
 export const RECENCY_HALF_LIFE_DAYS = 30;
 /** Recalls at which frequency reaches one half. */
 export const FREQUENCY_HALF_COUNT = 5;
 export const ORBIT_WEIGHTS = { importance: 0.5, recency: 0.3, frequency: 0.2 } as const;
-export const SCORE_WEIGHTS = { relevance: 0.9, orbit: 0.1 } as const;
-export const RELEVANCE_WEIGHTS = { lexical: 0.5, semantic: 0.5 } as const;
+/** The share of the score the orbit decides: a recall ranks by the query match first. */
+export const ORBIT_SHARE = 0.2;
+/** Relevance with a query vector: weights of the two matches (divided by their sum). */
+export const RELEVANCE_WEIGHTS = { lexical: 1, semantic: 0.45 } as const;
+/**
+ * The share of a memory's semantic match that comes from the memory stored just before it in the
+ * same agent: in a conversation, the turn before is the context that elliptical turns ("Yes, last
+ * week!") need to mean anything.
+ */
+export const CONTEXT_SHARE = 1 / 3;
 
 /**
  * BM25+ (Lv & Zhai 2011) with a coordination factor, as minisearch ranks: per query word t held by
@@ -34,7 +44,7 @@ export const BM25 = { k1: 1.2, b: 0.7, delta: 0.5 } as const;
  * Cosine similarity at which an embedding counts as no match at all: unrelated texts from real
  * embedding models still score 0.1–0.3, so similarity is rescaled from this floor up to 1.
  */
-export const SEMANTIC_SIMILARITY_FLOOR = 0.3;
+export const SEMANTIC_SIMILARITY_FLOOR = 0.2;
 
 /** The moment recency counts from: the later of when it happened and when it was last recalled. */
 const recencyFrom = (m: string) => `greatest(${m}.occurred_at, ${m}.last_recalled_at)`;

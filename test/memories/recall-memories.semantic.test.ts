@@ -11,7 +11,7 @@ import { startTestServer, type TestServer } from '../support/server.js';
 
 const DIM = 256;
 const API_KEY = 'sk-embeddings-test';
-const embeddingsEnv = () => ({ EMBEDDINGS_URL: fake.baseUrl, EMBEDDINGS_API_KEY: API_KEY, EMBEDDINGS_DIM: String(DIM), PROVIDER_TIMEOUT_MS: '500' });
+const embeddingsEnv = () => ({ EMBEDDINGS: 'remote', EMBEDDINGS_URL: fake.baseUrl, EMBEDDINGS_API_KEY: API_KEY, EMBEDDINGS_DIM: String(DIM), PROVIDER_TIMEOUT_MS: '500' });
 
 let fake: FakeEmbeddings;
 let server: TestServer;
