@@ -3,7 +3,7 @@ import { badInput } from '../errors.js';
 import type { SemanticSearch } from './semantic.js';
 import * as valid from './memory-input.js';
 import { MEMORY_COLUMNS, NOT_EXPIRED, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
-import { BM25, CONTEXT_SHARE, frequencySql, ORBIT_SHARE, ORBIT_WEIGHTS, recencySql, RELEVANCE_WEIGHTS, SEMANTIC_SIMILARITY_FLOOR } from './scoring.js';
+import { BM25, CONTEXT_GAIN, frequencySql, ORBIT_SHARE, ORBIT_WEIGHTS, orbitSql, recencySql, RELEVANCE_WEIGHTS, SEMANTIC_SIMILARITY_FLOOR } from './scoring.js';
 import type { UsageMeter } from './usage.js';
 import type { Warn } from './warnings.js';
 
@@ -138,8 +138,12 @@ export const SEMANTIC_CANDIDATES = 100;
  * a rarer query word come in through that word anyway (docs/recall.md).
  */
 export const LEXICAL_CANDIDATES_PER_WORD = 300;
-/** The best lexical candidates (by BM25) that go on to be scored on every signal. */
-export const LEXICAL_CANDIDATES = 100;
+/**
+ * The lexical candidates that go on to be scored on every signal: the best by the idf of the query
+ * words they hold, times how many they hold (BM25 without term counts and lengths, which needs no
+ * look at the text; the exact BM25 is computed for these only).
+ */
+export const LEXICAL_CANDIDATES = 50;
 
 /** Collects the values of `?` placeholders in the order the text uses them. */
 class Params {
@@ -228,8 +232,8 @@ export function queryWords(rows: readonly WordRow[]): QueryWords {
  * Statement 2, the ranking (the benchmark runs exactly this SQL too). Knex placeholders (`?`).
  *
  * 1. Candidates: per query word, up to LEXICAL_CANDIDATES_PER_WORD memories from the GIN index, of
- *    which the LEXICAL_CANDIDATES best by BM25; with a query vector also the SEMANTIC_CANDIDATES
- *    nearest (HNSW). Every filter is a predicate of both searches.
+ *    which the LEXICAL_CANDIDATES holding the rarest words; with a query vector also the
+ *    SEMANTIC_CANDIDATES nearest (HNSW). Every filter is a predicate of both searches.
  * 2. Each candidate's signals (scoring.ts): BM25, its cosine and its predecessor's (the memory
  *    stored just before it in its agent), importance, recency, frequency; relevance and score.
  * 3. A hit matches by words or by its own meaning (its context only ranks it). The best `limit` are
@@ -246,11 +250,14 @@ export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string;
   const terms = `
     select t.lexeme, t.idf, array_to_tsvector(array[t.lexeme])::text::tsquery as q
     from json_to_recordset(${p.add(JSON.stringify(words.terms))}::json) as t(lexeme text, idf float8)`;
-  const lexicalCandidates = `
-    select distinct on (c.id) c.id, c.search from terms t cross join lateral (
-      select m.id, m.search from memories m where m.search @@ t.q and ${filterSql(r, p)} limit ${LEXICAL_CANDIDATES_PER_WORD}
-    ) c`;
-  const lexicalBest = `select c.id, ${bm25('c.search')} as lexical from lexical_candidates c order by lexical desc limit ${LEXICAL_CANDIDATES}`;
+  // Among equal word matches the memories that rank higher on their own (orbit) go first.
+  const lexicalBest = `
+    select c.id from terms t cross join lateral (
+      select m.id, ${orbitSql('m')} as orbit from memories m where m.search @@ t.q and ${filterSql(r, p)} limit ${LEXICAL_CANDIDATES_PER_WORD}
+    ) c
+    group by c.id
+    order by sum(t.idf) * count(*) desc, max(c.orbit) desc, c.id
+    limit ${LEXICAL_CANDIDATES}`;
   const vector = r.embedding ? valid.vectorLiteral(r.embedding) : null;
   const semanticBest = vector
     ? `select m.id from memories m where m.embedding is not null and ${filterSql(r, p)} order by m.embedding <=> ${p.add(vector)}::vector limit ${SEMANTIC_CANDIDATES}`
@@ -272,7 +279,6 @@ export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string;
   const limit = p.add(r.limit);
   const sql = `
     with terms as materialized (${terms}),
-    lexical_candidates as materialized (${lexicalCandidates}),
     lexical_best as materialized (${lexicalBest}),
     ${semanticBest ? `semantic_best as materialized (${semanticBest}),` : ''}
     candidates as (select id from lexical_best${semanticBest ? ' union select id from semantic_best' : ''}),
@@ -285,7 +291,7 @@ export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string;
       select id, lexical, semantic, importance, recency, frequency, relevance,
              relevance * (${1 - ORBIT_SHARE} + ${ORBIT_SHARE} * (${orbit})) as score
       from (select *, ${relevance} as relevance from (
-        select *, case when similarity is null then null else ${1 - CONTEXT_SHARE} * similarity + ${CONTEXT_SHARE} * coalesce(context, 0) end as semantic
+        select *, case when similarity is null then null else similarity + ${CONTEXT_GAIN} * greatest(coalesce(context, 0) - similarity, 0) end as semantic
         from signals
       ) s) s
       where lexical > 0 or similarity > 0

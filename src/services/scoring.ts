@@ -10,7 +10,8 @@ import { Zone } from '../entities/enums.js';
  *   orbit      = 0.5 · importance + 0.3 · recency + 0.2 · frequency
  *   lexical    = BM25+ of the query's words / the most any memory could score on them      (0..1)
  *   similarity = max(0, (cosine − 0.2) / 0.8)
- *   semantic   = (2 · similarity + similarity of the memory stored just before it) / 3     (0..1)
+ *   semantic   = similarity + 0.85 · max(0, context − similarity)                         (0..1)
+ *                context: the similarity of the memory stored just before it in its agent;
  *                null without a vector to compare
  *   relevance  = lexical                                      (no vector compared)
  *              = (lexical + 0.45 · semantic) / 1.45           (with one)
@@ -26,11 +27,12 @@ export const ORBIT_SHARE = 0.2;
 /** Relevance with a query vector: weights of the two matches (divided by their sum). */
 export const RELEVANCE_WEIGHTS = { lexical: 1, semantic: 0.45 } as const;
 /**
- * The share of a memory's semantic match that comes from the memory stored just before it in the
- * same agent: in a conversation, the turn before is the context that elliptical turns ("Yes, last
- * week!") need to mean anything.
+ * How much of the lead of the memory stored just before it (in the same agent) a memory takes over:
+ * in a conversation the turn before is the context an elliptical turn ("Yes, last week!") needs to
+ * mean anything. Only a lead counts, so a fact that matches better than its neighbour keeps its own
+ * score, and a neighbour never pushes a better match down (a list of facts about one person).
  */
-export const CONTEXT_SHARE = 1 / 3;
+export const CONTEXT_GAIN = 0.85;
 
 /**
  * BM25+ (Lv & Zhai 2011) with a coordination factor, as minisearch ranks: per query word t held by
@@ -38,7 +40,7 @@ export const CONTEXT_SHARE = 1 / 3;
  * summed, times the number of query words the memory holds.
  * idf(t) = ln(1 + (N − df + 0.5) / (df + 0.5)) over the agents searched.
  */
-export const BM25 = { k1: 1.2, b: 0.7, delta: 0.5 } as const;
+export const BM25 = { k1: 1.2, b: 0.15, delta: 0.5 } as const;
 
 /**
  * Cosine similarity at which an embedding counts as no match at all: unrelated texts from real
