@@ -15,7 +15,7 @@ import { Zone } from '../entities/enums.js';
  *                null without a vector to compare
  *   relevance  = lexical                                      (no vector compared)
  *              = (lexical + 0.45 · semantic) / 1.45           (with one)
- *   score      = relevance · (0.8 + 0.2 · orbit)
+ *   score      = relevance · (0.9 + 0.1 · orbit)
  */
 
 export const RECENCY_HALF_LIFE_DAYS = 30;
@@ -23,7 +23,7 @@ export const RECENCY_HALF_LIFE_DAYS = 30;
 export const FREQUENCY_HALF_COUNT = 5;
 export const ORBIT_WEIGHTS = { importance: 0.5, recency: 0.3, frequency: 0.2 } as const;
 /** The share of the score the orbit decides: a recall ranks by the query match first. */
-export const ORBIT_SHARE = 0.2;
+export const ORBIT_SHARE = 0.1;
 /** Relevance with a query vector: weights of the two matches (divided by their sum). */
 export const RELEVANCE_WEIGHTS = { lexical: 1, semantic: 0.45 } as const;
 /**
