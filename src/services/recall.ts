@@ -128,7 +128,7 @@ type RecallRow = MemoryRow & {
  * With filters, an HNSW scan keeps going until it has enough rows that pass them (pgvector 0.8
  * iterative scans) instead of stopping at `ef_search` candidates, most of them someone else's.
  */
-const VECTOR_SCAN_SETTINGS = `select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', '100', true)`;
+export const VECTOR_SCAN_SETTINGS = `select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', '100', true)`;
 
 /** Nearest neighbours taken as candidates. */
 export const SEMANTIC_CANDIDATES = 100;
