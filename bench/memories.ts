@@ -1,12 +1,13 @@
 import { print } from 'graphql';
 import pg from 'pg';
 import { RecallMemoriesDocument, StoreMemoryDocument } from '../sdk/index.js';
-import { recallQuery } from '../src/services/recall.js';
+import { queryWords, queryWordsQuery, recallQuery, VECTOR_SCAN_SETTINGS } from '../src/services/recall.js';
 import { load, quantile, ratio, startServer, throwawayDatabase, withCpuPerRequest, type BenchServer, type LoadResult } from './lib.js';
 
 /**
- * Issue 4's figures: half a million memories of one user, seeded in bulk SQL, then
- * - recallMemories through GraphQL (10 connections) beside the very same ranking statement
+ * Issues 4 and 16: half a million memories of one user, seeded in bulk SQL with vectors, then
+ * - recallMemories of natural-language questions through GraphQL (10 connections; the server's
+ *   built-in model embeds each query) beside the very same two statements
  *   (`recallQuery` of src/services/recall.ts) run straight through `pg` by 10 clients;
  * - storeMemory through GraphQL (50 connections) beside plain INSERTs through `pg` (50 clients);
  * - the server's peak RSS (VmHWM of its process).
@@ -16,7 +17,10 @@ import { load, quantile, ratio, startServer, throwawayDatabase, withCpuPerReques
  * Redis when `redisUrl` is given, as in a multi-instance deployment, else in PostgreSQL.
  */
 
-const MEMORIES = 500_000;
+/** BENCH_MEMORIES scales the bench down for a quick check of the bench itself. */
+const MEMORIES = Number(process.env.BENCH_MEMORIES ?? 500_000);
+/** The built-in model's dimension: seeded memories carry vectors, as if the worker had embedded them. */
+const DIM = 512;
 const RECALL_CONNECTIONS = 10;
 const STORE_CONNECTIONS = 50;
 const WARMUP_SEC = 3;
@@ -45,19 +49,25 @@ interface ServerInfo {
   userId: string;
 }
 
-/** MEMORIES memories in the user's default agent, in set-based statements; returns the seconds taken. */
+/**
+ * MEMORIES memories in the user's default agent, in set-based statements, each with a random unit
+ * vector (the HNSW index is built once at the end, not row by row); returns the seconds taken.
+ */
 async function seed(pool: pg.Pool, userId: string): Promise<number> {
   const started = Date.now();
   const { rows } = await pool.query<{ id: string }>(`select id from agents where user_id = $1 and name = 'default'`, [userId]);
+  await pool.query('drop index if exists memories_embedding_idx');
   for (let count = 0; count < MEMORIES; ) {
     // Random contents can repeat; repeats are skipped and the loop tops up.
     await pool.query(
-      `insert into memories (id, user_id, agent_id, content, importance, tags, created_at)
+      `insert into memories (id, user_id, agent_id, content, importance, tags, created_at, occurred_at, embedding)
        select gen_random_uuid(), $1, $2,
               (select string_agg(($3::text[])[1 + floor(power(random(), 2.5) * $4)::int], ' ') from generate_series(1, 6 + (n % 14))),
               round(random()::numeric, 2)::float8,
               case n % 5 when 0 then array['work'] when 1 then array['home', 'family'] else '{}'::text[] end,
-              now() - make_interval(secs => n * 5)
+              now() - make_interval(secs => n * 5),
+              now() - make_interval(secs => n * 5),
+              (select l2_normalize(array_agg(random() - 0.5)::vector) from generate_series(1, ${DIM}) where n > 0)
        from generate_series(1, $5::int) as n
        on conflict do nothing`,
       [userId, rows[0]!.id, WORDS, WORDS.length, Math.min(100_000, MEMORIES - count)],
@@ -69,16 +79,23 @@ async function seed(pool: pg.Pool, userId: string): Promise<number> {
      on conflict (user_id, resource) do update set used = excluded.used`,
     [userId, MEMORIES],
   );
+  await pool.query(`set maintenance_work_mem = '1GB'`);
+  await pool.query('create index memories_embedding_idx on memories using hnsw (embedding vector_cosine_ops)');
   await pool.query('vacuum analyze memories');
   return Math.round((Date.now() - started) / 100) / 10;
 }
 
-/** Two-word queries of moderately common words (deterministic), the same list for both sides. */
+/** Natural-language questions of 5–15 words (deterministic), the same list for both sides. */
 function recallQueries(count: number): string[] {
   let state = 7;
   const next = () => (state = (state * 48_271) % 2_147_483_647) / 2_147_483_647;
-  const word = () => WORDS[10 + Math.floor(next() * 140)]!;
-  return Array.from({ length: count }, () => `${word()} ${word()}`);
+  const word = () => WORDS[10 + Math.floor(next() * 290)]!;
+  const openings = ['what did i say about the', 'when was the last', 'do you remember my', 'how should we handle the', 'which'];
+  return Array.from({ length: count }, () => {
+    const words = [openings[Math.floor(next() * openings.length)]!, word(), 'and', 'the', word()];
+    while (words.join(' ').split(' ').length < 5 + Math.floor(next() * 10)) words.push(next() < 0.5 ? word() : 'for the');
+    return `${words.join(' ').split(' ').slice(0, 15).join(' ')}?`;
+  });
 }
 
 /** knex `?` placeholders to `$n` for `pg`; the ranking SQL holds no other question mark. */
@@ -135,7 +152,7 @@ export async function benchMemories(opts: { databaseUrl: string; durationSec: nu
     const queries = recallQueries(200);
     const matches: number[] = [];
     for (const q of queries.slice(0, 50)) {
-      matches.push(Number((await pool.query(`select count(*) from memories where search @@ websearch_to_tsquery('simple', $1)`, [q])).rows[0].count));
+      matches.push(Number((await pool.query(`select count(*) from memories where search @@ websearch_to_tsquery('english', replace($1, ' ', ' or '))`, [q])).rows[0].count));
     }
     const recallGraphql = await measured(server, {
       query: print(RecallMemoriesDocument),
@@ -143,11 +160,23 @@ export async function benchMemories(opts: { databaseUrl: string; durationSec: nu
       connections: RECALL_CONNECTIONS,
       durationSec: opts.durationSec,
     });
-    const recallStatements = queries.map((query) => {
-      const { sql, params } = recallQuery({ userId, query, agent: null, tags: [], metadata: null, minImportance: null, limit: 10, embedding: null });
-      return { text: positional(sql), values: params };
-    });
-    const directRecall = (client: pg.PoolClient, i: number) => client.query(recallStatements[i % recallStatements.length]!);
+    // The product's two statements: the query's words with their statistics, then the ranking, with
+    // a stored memory's vector standing in for the query's (the model's time is the server's alone).
+    const { rows: sample } = await pool.query<{ e: string }>(`select embedding::text as e from memories where user_id = $1 limit ${queries.length}`, [userId]);
+    const recallRequests = queries.map((query, i) => ({
+      userId, query, agent: null, tags: [], metadata: null, minImportance: null, occurredAfter: null, occurredBefore: null, limit: 10,
+      embedding: JSON.parse(sample[i % sample.length]!.e) as number[],
+    }));
+    const directRecall = async (client: pg.PoolClient, i: number) => {
+      const request = recallRequests[i % recallRequests.length]!;
+      const words = queryWordsQuery(request);
+      const { rows } = await client.query({ text: positional(words.sql), values: words.params });
+      const { sql, params } = recallQuery(request, queryWords(rows));
+      await client.query('begin');
+      await client.query(VECTOR_SCAN_SETTINGS);
+      await client.query({ text: positional(sql), values: params });
+      return client.query('commit');
+    };
     await sqlLoad(pool, RECALL_CONNECTIONS, WARMUP_SEC, directRecall);
     const recallSql = await sqlLoad(pool, RECALL_CONNECTIONS, opts.durationSec, directRecall);
 
@@ -169,21 +198,21 @@ export async function benchMemories(opts: { databaseUrl: string; durationSec: nu
     );
 
     const peakRssMb = Math.round(await server.peakRssMb());
-    const recallTargetMs = Math.round((2 * recallSql.p50Ms + 2) * 100) / 100;
+    // Issue 16: p50 ≤ 30 ms and p95 ≤ 100 ms, the query's embedding included.
     const clean = (r: LoadResult) => r.errors + r.non2xx + r.graphqlErrors === 0;
     return {
       memories: MEMORIES,
       seedSeconds,
       rateLimitCounters: opts.redisUrl ? 'redis' : 'postgres',
       recallQueryMatches: { min: Math.min(...matches), median: quantile(matches, 0.5), max: Math.max(...matches) },
-      recall: { graphql: recallGraphql, directSql: recallSql, targetP50Ms: recallTargetMs, met: clean(recallGraphql) && recallGraphql.p50Ms <= recallTargetMs },
+      recall: { graphql: recallGraphql, directSql: recallSql, target: 'p50 ≤ 30 ms, p95 ≤ 100 ms', met: clean(recallGraphql) && recallGraphql.p50Ms <= 30 && recallGraphql.p95Ms <= 100 },
       store: {
         graphql: storeGraphql,
         directInsert: insertSql,
         ratio: ratio(storeGraphql.requestsPerSec, insertSql.requestsPerSec),
         met: clean(storeGraphql) && storeGraphql.requestsPerSec >= 0.4 * insertSql.requestsPerSec,
       },
-      serverPeakRssMb: { value: peakRssMb, met: peakRssMb < 300 },
+      serverPeakRssMb: { value: peakRssMb, met: peakRssMb < 400 },
     };
   } finally {
     await server?.stop();

@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { benchAuthLimit } from './auth-limit.js';
 import { benchMcp } from './mcp.js';
 import { benchMemories } from './memories.js';
+import { benchRecallQuality } from './recall-quality.js';
 import { benchWebhooks } from './webhooks.js';
 
 /**
@@ -21,6 +22,8 @@ const scenarios: Record<string, () => Promise<unknown>> = {
   mcp: () => benchMcp({ databaseUrl, redisUrl, durationSec, rounds }),
   // Half a million memories need a real PostgreSQL.
   ...(databaseUrl ? { memories: () => benchMemories({ databaseUrl, durationSec, redisUrl }) } : {}),
+  // LoCoMo's development split: on the embedded database, and on PostgreSQL too with DATABASE_URL.
+  'recall-quality': () => benchRecallQuality({ databaseUrl, redisUrl }),
   // The webhook figure is about real PostgreSQL (the ledger's unique index under concurrent inserts).
   ...(databaseUrl ? { webhooks: () => benchWebhooks({ databaseUrl, durationSec, redisUrl, rounds }) } : {}),
 };
@@ -34,6 +37,9 @@ for (const [name, run] of Object.entries(scenarios)) {
   console.error(`bench: ${name}…`);
   results[name] = { date: new Date().toISOString(), durationSec, machine, ...((await run()) as object) };
   console.log(JSON.stringify({ [name]: results[name] }, null, 2));
+  // Each run's figures also stay on record under their date (latest.json keeps only the last).
+  await mkdir(new URL('./results/', import.meta.url), { recursive: true });
+  await writeFile(new URL(`./results/${name}-${(results[name] as { date: string }).date.slice(0, 16).replace(':', '')}.json`, import.meta.url), `${JSON.stringify(results[name], null, 2)}\n`);
 }
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
 await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);

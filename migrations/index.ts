@@ -5,6 +5,7 @@ import { Migration20261122000003_memories } from './Migration20261122000003_memo
 import { Migration20261122000004_billing } from './Migration20261122000004_billing.js';
 import { Migration20261122000005_webhooks } from './Migration20261122000005_webhooks.js';
 import { Migration20261205000001_security } from './Migration20261205000001_security.js';
+import { Migration20261206000001_recall } from './Migration20261206000001_recall.js';
 
 /** Every migration in order. Listed explicitly so tsx, tsc output and bundles all find them. */
 export const migrationsList: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122000004_billing', class: Migration20261122000004_billing },
   { name: 'Migration20261122000005_webhooks', class: Migration20261122000005_webhooks },
   { name: 'Migration20261205000001_security', class: Migration20261205000001_security },
+  { name: 'Migration20261206000001_recall', class: Migration20261206000001_recall },
 ];

@@ -42,6 +42,13 @@ export interface EmbeddingsConfig {
   model: string;
 }
 
+/** Dimensions of the built-in model's vectors (Universal Sentence Encoder lite; checked against the model at start). */
+export const LOCAL_EMBEDDINGS_DIM = 512;
+
+/** Where sentence embeddings come from: the built-in model, the EMBEDDINGS_URL endpoint, or nowhere. */
+export type EmbeddingsMode = 'local' | 'remote' | 'off';
+const EMBEDDINGS_MODES: readonly EmbeddingsMode[] = ['local', 'remote', 'off'];
+
 export interface Config {
   port: number;
   host: string;
@@ -70,8 +77,14 @@ export interface Config {
   smtpUrl?: string;
   mailFrom: string;
   mailOutboxDir: string;
+  /** EMBEDDINGS: `remote` when EMBEDDINGS_URL is set, else `local`. */
+  embeddingsMode: EmbeddingsMode;
+  /** The remote endpoint; set exactly when the mode is `remote`. */
   embeddings?: EmbeddingsConfig;
+  /** EMBEDDINGS_DIM: the remote endpoint's dimension (the local model has its own). */
   embeddingsDim: number;
+  /** The dimension of stored vectors: the model's; null with EMBEDDINGS=off (no vectors). */
+  vectorDim: number | null;
   providerTimeoutMs: number;
   trustedProxies: string[];
   /** A header naming the client, set by the trusted proxy itself (Fly: fly-client-ip); read only on connections from TRUSTED_PROXIES. */
@@ -296,6 +309,11 @@ export function loadConfig(env: Env = process.env): Config {
     ? { url: embeddingsUrl, apiKey: r.str('EMBEDDINGS_API_KEY'), model: r.str('EMBEDDINGS_MODEL') ?? 'text-embedding-3-small' }
     : undefined;
   const embeddingsDim = r.int('EMBEDDINGS_DIM', 1536, 1, 16000);
+  const embeddingsModeRaw = r.str('EMBEDDINGS')?.toLowerCase() ?? (embeddingsUrl ? 'remote' : 'local');
+  let embeddingsMode: EmbeddingsMode = 'local';
+  if ((EMBEDDINGS_MODES as readonly string[]).includes(embeddingsModeRaw)) embeddingsMode = embeddingsModeRaw as EmbeddingsMode;
+  else r.problems.push(`EMBEDDINGS must be local, remote or off (got "${embeddingsModeRaw}")`);
+  if (embeddingsMode === 'remote' && !embeddings && !r.str('EMBEDDINGS_URL')) r.problems.push('EMBEDDINGS=remote needs EMBEDDINGS_URL');
 
   const providerTimeoutMs = r.int('PROVIDER_TIMEOUT_MS', 10_000, 1, 600_000);
 
@@ -344,8 +362,10 @@ export function loadConfig(env: Env = process.env): Config {
     smtpUrl,
     mailFrom,
     mailOutboxDir,
-    embeddings,
+    embeddingsMode,
+    embeddings: embeddingsMode === 'remote' ? embeddings : undefined,
     embeddingsDim,
+    vectorDim: embeddingsMode === 'off' ? null : embeddingsMode === 'local' ? LOCAL_EMBEDDINGS_DIM : embeddingsDim,
     providerTimeoutMs,
     trustedProxies,
     clientIpHeader,

@@ -116,5 +116,5 @@ export function memoryDeps(scope: RequestScope): RecallDeps {
 
 /** The same for a store, with the caller's quota (resolved before the store's transaction opens). */
 export async function storeDeps(scope: RequestScope): Promise<StoreDeps> {
-  return { ...memoryDeps(scope), quota: await scope.quotaCheck(), combiner: scope.rt.storeCombiner };
+  return { ...memoryDeps(scope), quota: await scope.quotaCheck(), combiner: scope.rt.storeCombiner, storedWithoutVector: () => scope.rt.embeddingWorker.wake() };
 }

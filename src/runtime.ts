@@ -13,7 +13,11 @@ import { createProviderRegistry, type ProviderRegistry } from './providers/index
 import { ensureOwner } from './services/accounts.js';
 import { Authenticator } from './services/authentication.js';
 import { LocalBus, PostgresBus, RedisBus, type CacheBus } from './services/cache-bus.js';
-import { Embeddings, SemanticSearch } from './services/embeddings.js';
+import { Embeddings } from './services/embeddings.js';
+import { EmbeddingWorker } from './services/embedding-worker.js';
+import { SemanticSearch } from './services/semantic.js';
+import { LocalEmbeddings } from './embeddings/local.js';
+import type { EmbeddingModel } from './embeddings/model.js';
 import { Entitlements } from './services/entitlements.js';
 import { StoreCombiner } from './services/memory-store.js';
 import { createMailer, type Mailer } from './services/mailer.js';
@@ -38,8 +42,10 @@ export interface Runtime {
   rateLimiter: RateLimiter;
   usage: UsageMeter;
   mailer: Mailer;
-  /** What semantic recall this deployment can do (pgvector, EMBEDDINGS_URL). */
+  /** What semantic recall this deployment can do (pgvector, the embedding model). */
   semantic: SemanticSearch;
+  /** Embeds stored memories in the background (src/services/embedding-worker.ts). */
+  embeddingWorker: EmbeddingWorker;
   /** Writes one user's concurrent single stores together (src/services/memory-store.ts). */
   storeCombiner: StoreCombiner;
   /** The payment providers that are on (SPEC §8), built once from the configuration. */
@@ -78,6 +84,18 @@ async function connectRedis(url: string, logger: Logger, role: string, offlineQu
     down = false;
   });
   return redis;
+}
+
+/**
+ * The sentence-embedding model EMBEDDINGS asks for: the endpoint, or the built-in model, which loads
+ * in worker threads in the background (the server answers meanwhile; recall is lexical until then).
+ */
+function createModel(config: Config, logger: Logger): EmbeddingModel | null {
+  if (config.embeddingsMode === 'remote') return new Embeddings(config.embeddings!, config.embeddingsDim, config.providerTimeoutMs);
+  if (config.embeddingsMode !== 'local') return null;
+  const local = LocalEmbeddings.start({ logger });
+  if (local.dim !== config.vectorDim) throw new Error(`the built-in model has ${local.dim} dimensions, LOCAL_EMBEDDINGS_DIM says ${config.vectorDim}`);
+  return local;
 }
 
 export interface RuntimeOptions {
@@ -131,9 +149,17 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     scheduler.add({ name: 'prune-rate-limits', everyMs: 60_000, run: () => PostgresCounterStore.prune(forkEm()) });
   }
 
-  if (config.embeddings && !db.vectorSearch) logger.warn('EMBEDDINGS_URL is set but the database has no pgvector: recall is full-text only');
-  const embeddings = config.embeddings && db.vectorSearch ? new Embeddings(config.embeddings, config.embeddingsDim, config.providerTimeoutMs) : null;
-  const semantic = new SemanticSearch(db.vectorSearch, config.embeddingsDim, embeddings, logger);
+  const model = db.vectorSearch ? createModel(config, logger) : null;
+  if (!db.vectorSearch && config.embeddingsMode !== 'off') logger.warn({ embeddings: config.embeddingsMode }, 'no vector search on this database: the embedding model is not started, recall matches words only');
+  const semantic = new SemanticSearch(config.embeddingsMode, db.vectorSearch, config.vectorDim ?? config.embeddingsDim, model, logger);
+  const embeddingWorker = new EmbeddingWorker(forkEm, semantic, logger);
+  // Memories stored while the built-in model loads (or before it existed) are embedded once it can.
+  if (model instanceof LocalEmbeddings) {
+    model.whenReady().then(
+      () => embeddingWorker.wake(),
+      (err: unknown) => logger.error({ err }, 'the built-in embedding model failed to load: recall matches words only'),
+    );
+  }
 
   const rt: Runtime = {
     config,
@@ -149,6 +175,7 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     usage,
     mailer: await createMailer(config, logger),
     semantic,
+    embeddingWorker,
     storeCombiner: new StoreCombiner(forkEm),
     providers: await createProviderRegistry(config, logger),
     scheduler,
@@ -157,6 +184,8 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     draining: false,
     async close() {
       await scheduler.stop();
+      await embeddingWorker.stop();
+      await model?.close();
       await usage.flush().catch(() => {});
       await bus.close();
       redis?.disconnect();

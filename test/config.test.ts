@@ -28,9 +28,21 @@ describe('configuration', () => {
       providerTimeoutMs: 10_000,
       publicRateLimit: 10,
       embeddingsDim: 1536,
+      embeddingsMode: 'local',
+      vectorDim: 512,
       mailOutboxDir: '.data/outbox',
     });
     expect(config.stripe).toBeUndefined();
+  });
+
+  it('picks the embedding model: built in by default, the endpoint when EMBEDDINGS_URL is set, none with EMBEDDINGS=off', () => {
+    const url = 'https://embeddings.example.com/v1';
+    expect(loadConfig({})).toMatchObject({ embeddingsMode: 'local', vectorDim: 512, embeddings: undefined });
+    expect(loadConfig({ EMBEDDINGS_URL: url, EMBEDDINGS_DIM: '768' })).toMatchObject({ embeddingsMode: 'remote', vectorDim: 768, embeddings: { url } });
+    expect(loadConfig({ EMBEDDINGS_URL: url, EMBEDDINGS: 'local' })).toMatchObject({ embeddingsMode: 'local', vectorDim: 512, embeddings: undefined });
+    expect(loadConfig({ EMBEDDINGS: 'OFF', EMBEDDINGS_URL: url })).toMatchObject({ embeddingsMode: 'off', vectorDim: null, embeddings: undefined });
+    expect(problemsOf({ EMBEDDINGS: 'remote' })).toEqual(['EMBEDDINGS=remote needs EMBEDDINGS_URL']);
+    expect(problemsOf({ EMBEDDINGS: 'openai' })).toEqual(['EMBEDDINGS must be local, remote or off (got "openai")']);
   });
 
   it('accepts STELLAR_DB_URL as an alias of DATABASE_URL', () => {

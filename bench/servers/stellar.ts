@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Ctx, Directive, Query, Resolver } from 'type-graphql';
+import { Ctx, Directive, Int, Query, Resolver } from 'type-graphql';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/database.js';
@@ -15,7 +15,8 @@ import { PLANS } from '../../src/services/plans.js';
 /**
  * The product's server as production composes it, plus two bench-only changes: a `benchPing`
  * field that carries the real `@auth @rateLimit` directives around a resolver that does nothing
- * (so the figure is the auth + limit + directive path itself), and a bench user whose per-minute
+ * (so the figure is the auth + limit + directive path itself), `benchPendingEmbeddings` (what the
+ * embedding worker has left), and a bench user whose per-minute
  * and memory limits are too high to reach, so the limiter and the quota count every request but never refuse.
  * Prints `{ url, apiKey, userId, counters }` on stdout when ready.
  */
@@ -26,6 +27,15 @@ class BenchResolver {
   @Directive('@rateLimit')
   benchPing(@Ctx() ctx: GraphQLContext): boolean {
     return ctx.rateLimit !== null;
+  }
+
+  /** Memories still without a vector while this server can embed them: the recall-quality bench waits for 0. */
+  @Query(() => Int)
+  @Directive('@auth')
+  async benchPendingEmbeddings(@Ctx() ctx: GraphQLContext): Promise<number> {
+    if (!ctx.rt.semantic.canEmbed) return 0;
+    const [row] = await ctx.em.execute<{ n: number }[]>(`select count(*)::int as n from memories where embedding is null`);
+    return row!.n;
   }
 }
 

@@ -17,7 +17,7 @@ export interface Database {
    * connection's messages together only once a transaction is reported open.
    */
   sessionPerConnection: boolean;
-  /** pgvector is present and `memories.embedding` has the configured dimension: semantic recall is possible. */
+  /** pgvector is present and `memories.embedding` has the model's dimension (never with EMBEDDINGS=off): semantic recall is possible. */
   vectorSearch: boolean;
   close(): Promise<void>;
 }
@@ -45,7 +45,7 @@ export async function openDatabase(config: Config, logger: Logger, options: Open
       const applied = await migrate(orm);
       if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     }
-    vectorSearch = await prepareVectorColumn(orm.em.fork(), config.embeddingsDim, logger);
+    vectorSearch = config.vectorDim !== null && (await prepareVectorColumn(orm.em.fork(), config.vectorDim, logger));
   } catch (err) {
     await orm?.close(true);
     await embedded?.stop();

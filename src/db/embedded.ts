@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
+import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
@@ -36,7 +37,7 @@ function keepWebAssemblyOnBaselineTier(): void {
  */
 async function servePGlite(dataDir: string, loadDataDir?: Blob) {
   keepWebAssemblyOnBaselineTier();
-  const db = await PGlite.create(dataDir, { extensions: { vector }, startParams: EMBEDDED_START_PARAMS, ...(loadDataDir ? { loadDataDir } : {}) });
+  const db = await PGlite.create(dataDir, { extensions: { vector, btree_gin }, startParams: EMBEDDED_START_PARAMS, ...(loadDataDir ? { loadDataDir } : {}) });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 16 });
   await server.start();
   return { db, server, url: `postgres://postgres:postgres@${server.getServerConn()}/postgres` };

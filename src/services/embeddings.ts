@@ -1,16 +1,13 @@
-import type { Logger } from 'pino';
 import type { EmbeddingsConfig } from '../config.js';
-import { WarningCode, type Warn } from './warnings.js';
+import { EmbeddingsUnavailable, type EmbeddingModel } from '../embeddings/model.js';
+
+export { EmbeddingsUnavailable };
 
 /**
  * The OpenAI-compatible embeddings API behind EMBEDDINGS_URL (`POST <url>/embeddings`). Every call
  * has the PROVIDER_TIMEOUT_MS deadline; any failure, including vectors of the wrong dimension, is an
  * `EmbeddingsUnavailable` that callers turn into lexical-only work and a warning, never a lost store.
  */
-
-export class EmbeddingsUnavailable extends Error {
-  override name = 'EmbeddingsUnavailable';
-}
 
 /** Inputs per API call; a `storeMemories` batch (at most 100) is one call. */
 export const EMBEDDINGS_BATCH = 100;
@@ -19,23 +16,34 @@ interface EmbeddingsResponse {
   data?: { index?: number; embedding?: unknown }[];
 }
 
-export class Embeddings {
+export class Embeddings implements EmbeddingModel {
   constructor(
     private readonly config: EmbeddingsConfig,
     readonly dim: number,
     private readonly timeoutMs: number,
   ) {}
 
+  get name(): string {
+    return this.config.model;
+  }
+
+  async embedQuery(text: string): Promise<number[]> {
+    return (await this.request([text]))[0]!;
+  }
+
   /** One vector per text, in order. */
-  async embed(texts: readonly string[]): Promise<number[][]> {
+  async embedBatch(texts: readonly string[]): Promise<number[][]> {
     const vectors: number[][] = [];
     for (let start = 0; start < texts.length; start += EMBEDDINGS_BATCH) {
-      vectors.push(...(await this.embedBatch(texts.slice(start, start + EMBEDDINGS_BATCH))));
+      vectors.push(...(await this.request(texts.slice(start, start + EMBEDDINGS_BATCH))));
     }
     return vectors;
   }
 
-  private async embedBatch(texts: readonly string[]): Promise<number[][]> {
+  /** Nothing to release: each call is one HTTP request. */
+  async close(): Promise<void> {}
+
+  private async request(texts: readonly string[]): Promise<number[][]> {
     let body: EmbeddingsResponse;
     try {
       const response = await fetch(`${this.config.url}/embeddings`, {
@@ -66,63 +74,5 @@ export class Embeddings {
       }
       return embedding as number[];
     });
-  }
-}
-
-/**
- * What semantic matching this deployment can do: store and search vectors (pgvector present), and
- * compute them (EMBEDDINGS_URL set). Stores and recalls ask it for their vectors; what it cannot
- * provide is reported as a warning and the work goes on full-text only.
- */
-export class SemanticSearch {
-  constructor(
-    /** pgvector is present: embeddings are stored and searched. */
-    readonly vectors: boolean,
-    /** EMBEDDINGS_DIM: every embedding has this many dimensions. */
-    readonly dim: number,
-    private readonly embeddings: Embeddings | null,
-    private readonly logger: Logger,
-  ) {}
-
-  /** Memories stored without a vector can be embedded later (the backfill job). */
-  get canEmbed(): boolean {
-    return this.vectors && this.embeddings !== null;
-  }
-
-  /**
-   * The vector for each text: the one given, else one from the embeddings API, else null. Without
-   * pgvector every vector is null (and a given one is reported as ignored).
-   */
-  async vectorsFor(texts: readonly string[], given: readonly (number[] | null)[], warn: Warn): Promise<(number[] | null)[]> {
-    if (!this.vectors) {
-      if (given.some((v) => v !== null)) {
-        warn({
-          code: WarningCode.VECTOR_SEARCH_UNAVAILABLE,
-          message: 'This deployment has no vector search (pgvector is not installed): the embedding was ignored and matching is full-text only',
-        });
-      }
-      return texts.map(() => null);
-    }
-    const vectors = [...given];
-    const missing = vectors.flatMap((v, i) => (v === null ? [i] : []));
-    if (missing.length === 0 || !this.embeddings) return vectors;
-    try {
-      const computed = await this.embeddings.embed(missing.map((i) => texts[i]!));
-      missing.forEach((i, j) => (vectors[i] = computed[j]!));
-    } catch (err) {
-      if (!(err instanceof EmbeddingsUnavailable)) throw err;
-      this.logger.warn({ err }, 'embeddings API unavailable: continuing full-text only');
-      warn({
-        code: WarningCode.EMBEDDINGS_UNAVAILABLE,
-        message: 'The embeddings service did not answer: semantic matching was skipped for this request (stored memories are embedded later)',
-      });
-    }
-    return vectors;
-  }
-
-  /** Vectors for the backfill job; throws EmbeddingsUnavailable. */
-  async embed(texts: readonly string[]): Promise<number[][]> {
-    if (!this.embeddings) throw new EmbeddingsUnavailable('EMBEDDINGS_URL is not set');
-    return this.embeddings.embed(texts);
   }
 }

@@ -94,6 +94,13 @@ export function futureDate(raw: Date | null | undefined, field: string, now = Da
   return raw;
 }
 
+/** Any valid date (a time filter, or when something happened). */
+export function date(raw: Date | null | undefined, field: string): Date | null {
+  if (raw === null || raw === undefined) return null;
+  if (Number.isNaN(raw.getTime())) throw badInput(field, `${field.replace(/^.*\./, '')} is not a valid date`);
+  return raw;
+}
+
 export function idempotencyKey(raw: string | null | undefined, field: string): string | null {
   if (raw === null || raw === undefined) return null;
   if (raw.length === 0 || raw.length > MAX_IDEMPOTENCY_KEY_CHARS || hasNul(raw)) {

@@ -1,9 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Logger } from 'pino';
 import { QuotaResource } from '../entities/enums.js';
-import { EmbeddingsUnavailable, EMBEDDINGS_BATCH, type SemanticSearch } from './embeddings.js';
-import { vectorLiteral } from './memory-input.js';
-import { NOT_EXPIRED } from './memory-rows.js';
 import { compareText, IDEMPOTENCY_WINDOW } from './memory-store.js';
 import { releaseQuota } from './quota.js';
 
@@ -40,32 +36,50 @@ export async function sweepExpiredMemories(em: EntityManager): Promise<number> {
   return swept;
 }
 
+/** Term-statistics deltas folded per transaction. */
+const FOLD_BATCH = 10_000;
+
 /**
- * Embeds memories stored without a vector (the embeddings API was down, or EMBEDDINGS_URL was set
- * after they were stored), newest first, until none is left or the API fails. No transaction is
- * held across the API call; two instances may embed the same batch, and the update keeps the first.
+ * Folds the term-statistics deltas that stores append (`memory_term_deltas`, see the recall
+ * migration) into `memory_terms`, so a recall sums few rows. Sums are unchanged by folding: each
+ * delta moves in the transaction that adds it. SKIP LOCKED: instances folding together take
+ * different deltas; each upserts its sums in key order in one statement, so they cannot deadlock,
+ * and stores never touch `memory_terms`. Returns the deltas folded.
  */
-export async function embedMissingMemories(em: EntityManager, semantic: SemanticSearch, logger: Logger): Promise<number> {
-  let embedded = 0;
+export async function foldTermDeltas(em: EntityManager): Promise<number> {
+  let folded = 0;
   for (;;) {
-    const batch = await em.execute<{ id: string; content: string }[]>(
-      `select m.id, m.content from memories m where m.embedding is null and ${NOT_EXPIRED} order by m.created_at desc limit ${EMBEDDINGS_BATCH}`,
-    );
-    if (batch.length === 0) return embedded;
-    let vectors: number[][];
-    try {
-      vectors = await semantic.embed(batch.map((m) => m.content));
-    } catch (err) {
-      if (!(err instanceof EmbeddingsUnavailable)) throw err;
-      logger.warn({ err, pending: batch.length }, 'embeddings API unavailable: memories without a vector wait for the next run');
-      return embedded;
-    }
-    await em.execute(
-      `update memories m set embedding = v.embedding::vector
-       from (values ${batch.map(() => '(?::uuid, ?)').join(', ')}) as v(id, embedding)
-       where m.id = v.id and m.embedding is null`,
-      batch.flatMap((m, i) => [m.id, vectorLiteral(vectors[i]!)]),
-    );
-    embedded += batch.length;
+    const moved = await em.transactional(async (tx) => {
+      const rows = await tx.execute<{ agent_id: string; lexeme: string; docs: string; tokens: string; moved: number }[]>(
+        `with moved as (
+           delete from memory_term_deltas d
+           where d.ctid = any(array(select ctid from memory_term_deltas limit ${FOLD_BATCH} for update skip locked))
+           returning d.agent_id, d.lexeme, d.docs, d.tokens
+         ),
+         summed as (select agent_id, lexeme, sum(docs) as docs, sum(tokens) as tokens, count(*) as n from moved group by agent_id, lexeme),
+         upserted as (
+           insert into memory_terms as t (agent_id, lexeme, docs, tokens)
+           select agent_id, lexeme, docs, tokens from summed order by agent_id, lexeme
+           on conflict (agent_id, lexeme) do update set docs = t.docs + excluded.docs, tokens = t.tokens + excluded.tokens
+           returning t.agent_id, t.lexeme, t.docs, t.tokens
+         )
+         select u.agent_id, u.lexeme, u.docs, u.tokens, (select coalesce(sum(n), 0)::int from summed) as moved
+         from upserted u
+         union all
+         select null, null, null, null, (select coalesce(sum(n), 0)::int from summed)`,
+      );
+      // Keys that no memory holds any more (forgotten, swept, their agent deleted) are dropped.
+      const empty = rows.filter((row) => row.agent_id !== null && Number(row.docs) === 0 && Number(row.tokens) === 0);
+      if (empty.length > 0) {
+        await tx.execute(
+          `delete from memory_terms t using json_to_recordset(?::json) as z(agent_id uuid, lexeme text)
+           where t.agent_id = z.agent_id and t.lexeme = z.lexeme and t.docs = 0 and t.tokens = 0`,
+          [JSON.stringify(empty.map(({ agent_id, lexeme }) => ({ agent_id, lexeme })))],
+        );
+      }
+      return rows.find((row) => row.agent_id === null)!.moved;
+    });
+    folded += moved;
+    if (moved < FOLD_BATCH) return folded;
   }
 }

@@ -17,6 +17,7 @@ export const MEMORY_COLUMNS = [
   'importance',
   'tags',
   'metadata',
+  'occurred_at',
   'created_at',
   'updated_at',
   'last_recalled_at',
@@ -35,6 +36,7 @@ export interface MemoryView {
   importance: number;
   tags: string[];
   metadata: Record<string, unknown> | null;
+  occurredAt: Date;
   createdAt: Date;
   updatedAt: Date;
   lastRecalledAt: Date | null;
@@ -58,6 +60,7 @@ export function toMemoryView(row: MemoryRow, agent: string): MemoryView {
     importance: Number(row.importance),
     tags: (row.tags as string[] | null) ?? [],
     metadata: (row.metadata as Record<string, unknown> | null) ?? null,
+    occurredAt: timestamp(row.occurred_at as string),
     createdAt: timestamp(row.created_at),
     updatedAt: timestamp(row.updated_at as string),
     lastRecalledAt: row.last_recalled_at == null ? null : timestamp(row.last_recalled_at as string),

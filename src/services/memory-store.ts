@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { QuotaResource } from '../entities/enums.js';
 import { badInput } from '../errors.js';
 import { agentIdForStore } from './agents.js';
-import type { SemanticSearch } from './embeddings.js';
+import type { SemanticSearch } from './semantic.js';
 import * as valid from './memory-input.js';
 import { MEMORY_COLUMNS, NOT_EXPIRED, placeholders, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
 import { limitFor } from './plans.js';
@@ -46,6 +46,8 @@ export interface StoreMemoryInput {
   tags?: string[] | null;
   metadata?: Record<string, unknown> | null;
   embedding?: number[] | null;
+  /** When the remembered thing happened; the time of the store when not given. */
+  occurredAt?: Date | null;
   expiresAt?: Date | null;
   idempotencyKey?: string | null;
 }
@@ -64,15 +66,20 @@ export interface StoreDeps {
   warn: Warn;
   /** This instance's combiner: one user's concurrent single stores share a transaction. */
   combiner: StoreCombiner;
+  /** Called once memories without a vector are committed: the embedding worker takes them from there. */
+  storedWithoutVector(): void;
 }
 
 interface NewMemory {
+  /** Time-ordered (see `memoryId`), made when the request is read: a batch's ids follow its order. */
+  id: string;
   agent: string;
   content: string;
   importance: number;
   tags: string[];
   metadata: Record<string, unknown> | null;
   embedding: number[] | null;
+  occurredAt: Date | null;
   expiresAt: Date | null;
   /** The key, and the field that carried it (for the error when it is reused with another input). */
   idempotency: { key: string; field: string } | null;
@@ -82,12 +89,14 @@ interface NewMemory {
 function normalize(input: StoreMemoryInput, dim: number, field: (name: string) => string): NewMemory {
   const key = valid.idempotencyKey(input.idempotencyKey, field('idempotencyKey'));
   return {
+    id: memoryId(),
     agent: valid.agentName(input.agent ?? valid.DEFAULT_AGENT, field('agent')),
     content: valid.content(input.content, field('content')),
     importance: valid.unitInterval(input.importance ?? valid.DEFAULT_IMPORTANCE, field('importance')),
     tags: valid.tags(input.tags, field('tags')),
     metadata: valid.metadata(input.metadata, field('metadata')),
     embedding: valid.embedding(input.embedding, dim, field('embedding')),
+    occurredAt: valid.date(input.occurredAt, field('occurredAt')),
     expiresAt: valid.futureDate(input.expiresAt, field('expiresAt')),
     idempotency: key === null ? null : { key, field: field('idempotencyKey') },
   };
@@ -105,9 +114,8 @@ export async function storeMemories(deps: StoreDeps, inputs: readonly StoreMemor
 
 async function store(deps: StoreDeps, items: NewMemory[]): Promise<StoredMemory[]> {
   if (items.length === 0) return [];
-  // Embeddings come from an HTTP API: fetched before the transaction, never while it holds locks.
-  const vectors = await deps.semantic.vectorsFor(
-    items.map((item) => item.content),
+  // A store never waits on the model: only a vector the client sent is stored with the memory.
+  const vectors = deps.semantic.givenVectors(
     items.map((item) => item.embedding),
     deps.warn,
   );
@@ -121,6 +129,7 @@ async function store(deps: StoreDeps, items: NewMemory[]): Promise<StoredMemory[
     throw err;
   }
   deps.usage.record(deps.userId, { stores: items.length });
+  if (vectors.some((v) => v === null)) deps.storedWithoutVector();
   return stored;
 }
 
@@ -306,21 +315,21 @@ const storedMemory = (row: NonNullable<StoredRow>, agent: string): StoredMemory 
 async function storeRows(em: EntityManager, deps: StoreDeps, stores: readonly PendingStore[], { countQuota = true } = {}): Promise<StoredRow[]> {
   const withVector = stores.some((s) => s.vector !== null);
   const limit = limitFor(deps.quota.entitlement.limits, QuotaResource.MEMORIES);
-  const row = `(?::int, ?::uuid, ?::text, ?::text, ?::double precision, ?::text[], ?::jsonb, ?::timestamptz${withVector ? ', ?::vector' : ''})`;
+  const row = `(?::int, ?::uuid, ?::text, ?::text, ?::double precision, ?::text[], ?::jsonb, ?::timestamptz, ?::timestamptz${withVector ? ', ?::vector' : ''})`;
   const params: unknown[] = [];
   for (const [i, { item, vector }] of stores.entries()) {
-    params.push(i, randomUUID(), item.agent, item.content, item.importance, `{${item.tags.map(pgArrayElement).join(',')}}`);
-    params.push(item.metadata === null ? null : JSON.stringify(item.metadata), item.expiresAt);
+    params.push(i, item.id, item.agent, item.content, item.importance, `{${item.tags.map(pgArrayElement).join(',')}}`);
+    params.push(item.metadata === null ? null : JSON.stringify(item.metadata), item.occurredAt, item.expiresAt);
     if (withVector) params.push(vector === null ? null : valid.vectorLiteral(vector));
   }
   const sql = `
-    with input (ord, id, agent, content, importance, tags, metadata, expires_at${withVector ? ', embedding' : ''}) as (
+    with input (ord, id, agent, content, importance, tags, metadata, occurred_at, expires_at${withVector ? ', embedding' : ''}) as (
       values ${stores.map(() => row).join(', ')}
     ),
     agent as (select a.id, a.name from agents a where a.user_id = ? and a.name in (select agent from input) for key share),
     stored as (
-      insert into memories as m (id, user_id, agent_id, content, importance, tags, metadata, expires_at${withVector ? ', embedding' : ''})
-      select input.id, ?, agent.id, input.content, input.importance, input.tags, input.metadata, input.expires_at${withVector ? ', input.embedding' : ''}
+      insert into memories as m (id, user_id, agent_id, content, importance, tags, metadata, occurred_at, expires_at${withVector ? ', embedding' : ''})
+      select input.id, ?, agent.id, input.content, input.importance, input.tags, input.metadata, coalesce(input.occurred_at, now()), input.expires_at${withVector ? ', input.embedding' : ''}
       from input join agent on agent.name = input.agent
       order by input.agent collate "C", input.content collate "C"
       on conflict (agent_id, md5(content)) do update set
@@ -364,10 +373,37 @@ async function prepareAgentAndContent(tx: EntityManager, deps: StoreDeps, item: 
   return expired.length;
 }
 
+/**
+ * A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then a 12-bit counter within the millisecond,
+ * then random bits. Ids made by this process ascend, so memories stored together (one batch, one
+ * combined write, which share `created_at`) keep their order in (created_at, id): the order in
+ * which a conversation was told, which recall reads a memory's context from (docs/recall.md).
+ */
+let lastMs = 0;
+let counter = 0;
+export function memoryId(): string {
+  const now = Date.now();
+  if (now > lastMs) {
+    lastMs = now;
+    counter = 0;
+  } else if (++counter > 0xfff) {
+    // 4,096 ids in one millisecond: borrow the next one, order first.
+    lastMs++;
+    counter = 0;
+  }
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(lastMs, 0, 6);
+  bytes[6] = 0x70 | (counter >> 8);
+  bytes[7] = counter & 0xff;
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 /** Every field of the normalized input: a retry must be the same request to get the first answer. */
 function requestHash(item: NewMemory): string {
-  const { idempotency: _key, expiresAt, ...rest } = item;
-  return sha256Hex(canonicalJson({ ...rest, expiresAt: expiresAt?.toISOString() ?? null }));
+  const { idempotency: _key, id: _id, expiresAt, occurredAt, ...rest } = item;
+  return sha256Hex(canonicalJson({ ...rest, expiresAt: expiresAt?.toISOString() ?? null, occurredAt: occurredAt?.toISOString() ?? null }));
 }
 
 /** JSON with object keys sorted, so equal inputs hash equally whatever their key order. */

@@ -1,16 +1,17 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../errors.js';
-import type { SemanticSearch } from './embeddings.js';
+import type { SemanticSearch } from './semantic.js';
 import * as valid from './memory-input.js';
-import { MEMORY_COLUMNS, placeholders, scopeSql, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
-import { orbitSql, RELEVANCE_WEIGHTS, SCORE_WEIGHTS, SEMANTIC_SIMILARITY_FLOOR } from './scoring.js';
+import { MEMORY_COLUMNS, NOT_EXPIRED, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
+import { BM25, CONTEXT_GAIN, frequencySql, ORBIT_SHARE, ORBIT_WEIGHTS, orbitSql, recencySql, RELEVANCE_WEIGHTS, SEMANTIC_SIMILARITY_FLOOR } from './scoring.js';
 import type { UsageMeter } from './usage.js';
 import type { Warn } from './warnings.js';
 
 /**
- * Recall (SPEC §7): full-text relevance from PostgreSQL, fused with vector similarity when there is
- * a query vector, blended with the orbit score, and the recall bump of what is returned, all in one
- * statement. Every filter is a predicate of that statement, never a filter applied afterwards.
+ * Recall: natural-language questions answered by one SQL statement (docs/recall.md). Candidates come
+ * bounded from indexes (per query word from the full-text index, and the nearest vectors), each is
+ * scored on every signal, the best are returned and their recall bumped. Every filter is a predicate
+ * of both candidate searches, never a filter applied afterwards.
  */
 
 export const MAX_RECALL_HITS = 50;
@@ -25,12 +26,24 @@ export interface RecallInput {
   metadata?: Record<string, unknown> | null;
   minImportance?: number | null;
   embedding?: number[] | null;
+  occurredAfter?: Date | null;
+  occurredBefore?: Date | null;
+}
+
+/** Why a memory came back: each signal in 0..1; semantic is null when no vector was compared. */
+export interface RecallExplanation {
+  lexical: number;
+  semantic: number | null;
+  importance: number;
+  recency: number;
+  frequency: number;
 }
 
 export interface RecallHit {
   memory: MemoryView;
   score: number;
   relevance: number;
+  explanation: RecallExplanation;
 }
 
 /** Everything the ranking statement needs. */
@@ -41,6 +54,8 @@ export interface RecallRequest {
   tags: string[];
   metadata: Record<string, unknown> | null;
   minImportance: number | null;
+  occurredAfter: Date | null;
+  occurredBefore: Date | null;
   limit: number;
   /** The query's vector; only with pgvector. */
   embedding: number[] | null;
@@ -59,6 +74,8 @@ export async function recallMemories(deps: RecallDeps, input: RecallInput): Prom
   if (query.length === 0 || query.length > MAX_QUERY_CHARS) throw badInput('query', `A query is 1 to ${MAX_QUERY_CHARS} characters`);
   const limit = input.limit ?? DEFAULT_RECALL_HITS;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RECALL_HITS) throw badInput('limit', `limit must be between 1 and ${MAX_RECALL_HITS}`);
+  const occurredAfter = valid.date(input.occurredAfter, 'occurredAfter');
+  const occurredBefore = valid.date(input.occurredBefore, 'occurredBefore');
   const request: Omit<RecallRequest, 'embedding'> = {
     userId: deps.userId,
     query,
@@ -66,105 +83,229 @@ export async function recallMemories(deps: RecallDeps, input: RecallInput): Prom
     tags: valid.tags(input.tags, 'tags'),
     metadata: valid.metadata(input.metadata, 'metadata'),
     minImportance: input.minImportance === null || input.minImportance === undefined ? null : valid.unitInterval(input.minImportance, 'minImportance'),
+    occurredAfter,
+    occurredBefore,
     limit,
   };
   const given = valid.embedding(input.embedding, deps.semantic.dim, 'embedding');
-  const [embedding] = await deps.semantic.vectorsFor([query], [given], deps.warn);
+  // The model embeds the query while the database looks up its words.
+  const wordsStatement = queryWordsQuery(request);
+  const [embedding, wordRows] = await Promise.all([
+    deps.semantic.queryVector(query, given, deps.warn),
+    deps.em.execute<WordRow[]>(wordsStatement.sql, wordsStatement.params),
+  ]);
+  deps.usage.record(deps.userId, { recalls: 1 });
+  const words = queryWords(wordRows);
+  if (words.terms.length === 0 && !embedding) return [];
 
-  const { sql, params } = recallQuery({ ...request, embedding: embedding ?? null });
+  const { sql, params } = recallQuery({ ...request, embedding }, words);
   const rows = embedding
     ? await deps.em.transactional(async (tx) => {
         await tx.execute(VECTOR_SCAN_SETTINGS);
         return tx.execute<RecallRow[]>(sql, params);
       })
     : await deps.em.execute<RecallRow[]>(sql, params);
-  deps.usage.record(deps.userId, { recalls: 1 });
-  return rows.map((row) => ({ memory: toMemoryView(row, row.agent), score: row.score, relevance: row.relevance }));
+  return rows.map((row) => ({
+    memory: toMemoryView(row, row.agent),
+    score: row.score,
+    relevance: row.relevance,
+    explanation: { lexical: row.lexical, semantic: row.semantic, importance: row.importance_signal, recency: row.recency, frequency: row.frequency },
+  }));
 }
 
-type RecallRow = MemoryRow & { agent: string; score: number; relevance: number };
+type RecallRow = MemoryRow & {
+  agent: string;
+  score: number;
+  relevance: number;
+  lexical: number;
+  semantic: number | null;
+  importance_signal: number;
+  recency: number;
+  frequency: number;
+};
 
 /**
  * With filters, an HNSW scan keeps going until it has enough rows that pass them (pgvector 0.8
  * iterative scans) instead of stopping at `ef_search` candidates, most of them someone else's.
  */
-const VECTOR_SCAN_SETTINGS = `select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', '100', true)`;
+export const VECTOR_SCAN_SETTINGS = `select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', '100', true)`;
 
-/** Nearest neighbours considered per recall; as many as a recall can return. */
-const SEMANTIC_CANDIDATES = MAX_RECALL_HITS;
+/** Nearest neighbours taken as candidates. */
+export const SEMANTIC_CANDIDATES = 100;
+/**
+ * Memories taken as candidates per query word, from the full-text index. A word held by fewer
+ * memories brings all of them; a very common word brings this many, and the memories that also hold
+ * a rarer query word come in through that word anyway (docs/recall.md).
+ */
+export const LEXICAL_CANDIDATES_PER_WORD = 300;
+/**
+ * The lexical candidates that go on to be scored on every signal: the best by the idf of the query
+ * words they hold, times how many they hold (BM25 without term counts and lengths, which needs no
+ * look at the text; the exact BM25 is computed for these only).
+ */
+export const LEXICAL_CANDIDATES = 50;
 
-/** The hard filters, as a predicate on `m`: the listings' scope, then the recall's own filters. */
-function filterSql(r: RecallRequest): { sql: string; params: unknown[] } {
-  const scope = scopeSql(r);
-  const clauses = [scope.sql];
-  const params = [...scope.params];
-  if (r.tags.length > 0) {
-    clauses.push(`m.tags @> array[${placeholders(r.tags)}]::text[]`);
-    params.push(...r.tags);
+/** Collects the values of `?` placeholders in the order the text uses them. */
+class Params {
+  readonly values: unknown[] = [];
+  add(...values: unknown[]): string {
+    this.values.push(...values);
+    return values.map(() => '?').join(', ');
   }
-  if (r.metadata !== null && Object.keys(r.metadata).length > 0) {
-    clauses.push('m.metadata @> ?::jsonb');
-    params.push(JSON.stringify(r.metadata));
-  }
-  if (r.minImportance !== null) {
-    clauses.push('m.importance >= ?');
-    params.push(r.minImportance);
-  }
-  return { sql: clauses.join(' and '), params };
+}
+
+/** The agents a recall searches: one, or all of the user's. */
+function scopeSql(r: Pick<RecallRequest, 'userId' | 'agent'>, p: Params): string {
+  return `select a.id from agents a where a.user_id = ${p.add(r.userId)}${r.agent === null ? '' : ` and a.name = ${p.add(r.agent)}`}`;
+}
+
+/** The hard filters, as a predicate on `m`: the user and agent, not expired, then the recall's own filters. */
+function filterSql(r: RecallRequest, p: Params): string {
+  const clauses = [`m.user_id = ${p.add(r.userId)}`, NOT_EXPIRED];
+  if (r.agent !== null) clauses.push(`m.agent_id = (${scopeSql(r, p)})`);
+  if (r.tags.length > 0) clauses.push(`m.tags @> array[${p.add(...r.tags)}]::text[]`);
+  if (r.metadata !== null && Object.keys(r.metadata).length > 0) clauses.push(`m.metadata @> ${p.add(JSON.stringify(r.metadata))}::jsonb`);
+  if (r.minImportance !== null) clauses.push(`m.importance >= ${p.add(r.minImportance)}`);
+  if (r.occurredAfter !== null) clauses.push(`m.occurred_at >= ${p.add(r.occurredAfter)}::timestamptz`);
+  if (r.occurredBefore !== null) clauses.push(`m.occurred_at < ${p.add(r.occurredBefore)}::timestamptz`);
+  return clauses.join(' and ');
+}
+
+/** A position count: positions are dropped only from stripped vectors, where each lexeme counts once. */
+const TF = 'coalesce(array_length(u.positions, 1), 1)';
+
+interface WordRow {
+  lexeme: string;
+  docs: number;
+  tokens: number;
+}
+
+/** A query word with its inverse document frequency over the agents searched. */
+export interface QueryWord {
+  lexeme: string;
+  idf: number;
+}
+
+export interface QueryWords {
+  /** The query's words that some memory holds (others cannot match). */
+  terms: QueryWord[];
+  /** Average memory length in words (BM25's length normalization). */
+  averageLength: number;
+  /** The most any memory could score on these words: lexical = BM25 / bound, in 0..1. */
+  bound: number;
 }
 
 /**
- * The one ranking statement (the benchmark runs exactly this SQL too). Knex placeholders (`?`).
- *
- * - lexical: `ts_rank_cd` with every lexeme weighted 1, normalized by rank/(rank+1) into 0–1; only
- *   memories matching `websearch_to_tsquery('simple', query)` are candidates.
- * - semantic: cosine similarity of the nearest neighbours, rescaled from SEMANTIC_SIMILARITY_FLOOR to 1.
- * - relevance = lexical, or the weighted mean of lexical and semantic with a query vector;
- *   score = relevance and orbit blended (scoring.ts).
- * Only relevance > 0 is a hit. The returned memories' recall count and time are bumped in the same statement.
+ * Statement 1: the query's words, `to_tsvector('english', query)` (stemmed, English stop words
+ * dropped), with their document frequency and the corpus size and length over the agents searched:
+ * `memory_terms` plus the deltas not folded yet, exact (the recall migration's triggers). The
+ * lexeme '' holds the memory count and total length.
  */
-export function recallQuery(r: RecallRequest): { sql: string; params: unknown[] } {
-  const filter = filterSql(r);
-  const params: unknown[] = [r.query, ...filter.params];
-  const lexical = `
-    select m.id, ts_rank_cd('{1,1,1,1}', m.search, query.q, 32)::float8 as lexical, 0::float8 as semantic, ${orbitSql('m')} as orbit
-    from memories m, query
-    where m.search @@ query.q and ${filter.sql}`;
-  let candidates = lexical;
-  let fused = 'select id, lexical as relevance, orbit from candidates';
-  if (r.embedding) {
-    const vector = valid.vectorLiteral(r.embedding);
-    candidates += `
-    union all
-    (select m.id, 0::float8, greatest((1 - (m.embedding <=> ?::vector) - ${SEMANTIC_SIMILARITY_FLOOR}) / (1 - ${SEMANTIC_SIMILARITY_FLOOR}), 0), ${orbitSql('m')}
-     from memories m
-     where m.embedding is not null and ${filter.sql}
-     order by m.embedding <=> ?::vector
-     limit ${SEMANTIC_CANDIDATES})`;
-    params.push(vector, ...filter.params, vector);
-    fused = `select id, ${RELEVANCE_WEIGHTS.lexical} * max(lexical) + ${RELEVANCE_WEIGHTS.semantic} * max(semantic) as relevance, max(orbit) as orbit
-      from candidates group by id`;
-  }
-  params.push(r.limit);
+export function queryWordsQuery(r: Pick<RecallRequest, 'userId' | 'agent' | 'query'>): { sql: string; params: unknown[] } {
+  const p = new Params();
+  const scope = scopeSql(r, p);
+  const query = p.add(r.query);
+  const statsOf = (table: string) =>
+    `select s.lexeme, s.docs, s.tokens from ${table} s where s.agent_id in (select id from scope) and s.lexeme in (select lexeme from words)`;
   const sql = `
-    with query as (select websearch_to_tsquery('simple', ?) as q),
-    candidates as materialized (${candidates}),
-    fused as (${fused}),
+    with scope as (${scope}),
+    words as (select u.lexeme from unnest(to_tsvector('english', ${query}::text)) u union all select ''),
+    stats as (${statsOf('memory_terms')} union all ${statsOf('memory_term_deltas')})
+    select lexeme, sum(docs)::float8 as docs, sum(tokens)::float8 as tokens from stats group by lexeme`;
+  return { sql, params: p.values };
+}
+
+/** BM25's inputs from statement 1's rows. */
+export function queryWords(rows: readonly WordRow[]): QueryWords {
+  const corpus = rows.find((row) => row.lexeme === '');
+  const n = Math.max(Number(corpus?.docs ?? 0), 1);
+  const averageLength = Math.max(Number(corpus?.tokens ?? 0) / n, 1);
+  const terms = rows
+    .filter((row) => row.lexeme !== '' && Number(row.docs) > 0)
+    .map((row) => ({ lexeme: row.lexeme, idf: Math.log(1 + (n - Number(row.docs) + 0.5) / (Number(row.docs) + 0.5)) }));
+  const { k1, delta } = BM25;
+  const bound = terms.reduce((sum, t) => sum + t.idf, 0) * (delta + k1 + 1) * terms.length;
+  return { terms, averageLength, bound };
+}
+
+/**
+ * Statement 2, the ranking (the benchmark runs exactly this SQL too). Knex placeholders (`?`).
+ *
+ * 1. Candidates: per query word, up to LEXICAL_CANDIDATES_PER_WORD memories from the GIN index, of
+ *    which the LEXICAL_CANDIDATES holding the rarest words; with a query vector also the
+ *    SEMANTIC_CANDIDATES nearest (HNSW). Every filter is a predicate of both searches.
+ * 2. Each candidate's signals (scoring.ts): BM25, its cosine and its predecessor's (the memory
+ *    stored just before it in its agent), importance, recency, frequency; relevance and score.
+ * 3. A hit matches by words or by its own meaning (its context only ranks it). The best `limit` are
+ *    returned, their recall count and time bumped in the same statement.
+ */
+export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string; params: unknown[] } {
+  const p = new Params();
+  const { k1, b, delta } = BM25;
+  const bm25 = (search: string) => `(
+    select coalesce(sum(t.idf * (${delta} + x.tf * ${k1 + 1} / (x.tf + ${k1} * (${1 - b} + ${b} * x.dl / ${p.add(words.averageLength)}::float8)))) * count(*), 0)
+      / ${p.add(words.bound || 1)}::float8
+    from (select u.lexeme, ${TF}::float8 as tf, sum(${TF}) over ()::float8 as dl from unnest(${search}) u) x
+    join terms t on t.lexeme = x.lexeme)`;
+  const terms = `
+    select t.lexeme, t.idf, array_to_tsvector(array[t.lexeme])::text::tsquery as q
+    from json_to_recordset(${p.add(JSON.stringify(words.terms))}::json) as t(lexeme text, idf float8)`;
+  // Among equal word matches the memories that rank higher on their own (orbit) go first.
+  const lexicalBest = `
+    select c.id from terms t cross join lateral (
+      select m.id, ${orbitSql('m')} as orbit from memories m where m.search @@ t.q and ${filterSql(r, p)} limit ${LEXICAL_CANDIDATES_PER_WORD}
+    ) c
+    group by c.id
+    order by sum(t.idf) * count(*) desc, max(c.orbit) desc, c.id
+    limit ${LEXICAL_CANDIDATES}`;
+  const vector = r.embedding ? valid.vectorLiteral(r.embedding) : null;
+  const semanticBest = vector
+    ? `select m.id from memories m where m.embedding is not null and ${filterSql(r, p)} order by m.embedding <=> ${p.add(vector)}::vector limit ${SEMANTIC_CANDIDATES}`
+    : null;
+  // Created in the order the text uses them (their values are bound in that order).
+  const lexical = bm25('m.search');
+  const cosine = vector ? `case when m.embedding is null then null else 1 - (m.embedding <=> ${p.add(vector)}::vector) end` : 'null::float8';
+  // The memory stored just before this one in its agent (its context), by the time-ordered ids.
+  const contextCosine = vector
+    ? `(select 1 - (c.embedding <=> ${p.add(vector)}::vector) from memories c
+        where c.agent_id = m.agent_id and (c.created_at, c.id) < (m.created_at, m.id)
+        order by c.created_at desc, c.id desc limit 1)`
+    : 'null::float8';
+  // Null stays null (no vector compared): greatest() alone would turn it into 0.
+  const similarity = (cos: string) => `(select case when x is null then null else greatest((x - ${SEMANTIC_SIMILARITY_FLOOR}) / ${1 - SEMANTIC_SIMILARITY_FLOOR}, 0) end from (select ${cos} as x) c)`;
+  const { lexical: wl, semantic: ws } = RELEVANCE_WEIGHTS;
+  const relevance = vector ? `(${wl} * lexical + ${ws} * coalesce(semantic, 0)) / ${wl + ws}` : 'lexical';
+  const orbit = `${ORBIT_WEIGHTS.importance} * importance + ${ORBIT_WEIGHTS.recency} * recency + ${ORBIT_WEIGHTS.frequency} * frequency`;
+  const limit = p.add(r.limit);
+  const sql = `
+    with terms as materialized (${terms}),
+    lexical_best as materialized (${lexicalBest}),
+    ${semanticBest ? `semantic_best as materialized (${semanticBest}),` : ''}
+    candidates as (select id from lexical_best${semanticBest ? ' union select id from semantic_best' : ''}),
+    signals as (
+      select m.id, ${lexical} as lexical, ${similarity(cosine)} as similarity, ${similarity(contextCosine)} as context,
+             m.importance, ${recencySql('m')} as recency, ${frequencySql('m')} as frequency
+      from candidates c join memories m on m.id = c.id
+    ),
     ranked as (
-      select id, relevance, ${SCORE_WEIGHTS.relevance} * relevance + ${SCORE_WEIGHTS.orbit} * orbit as score
-      from fused
-      where relevance > 0
+      select id, lexical, semantic, importance, recency, frequency, relevance,
+             relevance * (${1 - ORBIT_SHARE} + ${ORBIT_SHARE} * (${orbit})) as score
+      from (select *, ${relevance} as relevance from (
+        select *, case when similarity is null then null else similarity + ${CONTEXT_GAIN} * greatest(coalesce(context, 0) - similarity, 0) end as semantic
+        from signals
+      ) s) s
+      where lexical > 0 or similarity > 0
       order by score desc, id
-      limit ?
+      limit ${limit}
     ),
     recalled as (
       update memories m set recall_count = m.recall_count + 1, last_recalled_at = now()
       from ranked r
       where m.id = r.id
-      returning ${MEMORY_COLUMNS}, r.score, r.relevance
+      returning ${MEMORY_COLUMNS}, r.score, r.relevance, r.lexical, r.semantic, r.importance as importance_signal, r.recency, r.frequency
     )
     select recalled.*, a.name as agent
     from recalled join agents a on a.id = recalled.agent_id
     order by recalled.score desc, recalled.id`;
-  return { sql, params };
+  return { sql, params: p.values };
 }

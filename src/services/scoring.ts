@@ -1,39 +1,69 @@
 import { Zone } from '../entities/enums.js';
 
 /**
- * How memories are weighed (SPEC §7), in one place; the README's "Memories" section explains the
- * formulas. The orbit score is the memory's standing without a query (it gives the zone); a recall's
- * score blends the query match (relevance) with the orbit score.
+ * How memories are weighed, in one place; docs/recall.md explains the formulas and how they were
+ * chosen (tuned on LoCoMo's development split). The orbit score is the memory's standing without a
+ * query (it gives the zone); a recall's score is the query match (relevance) weighted by it.
  *
- *   recency    = 0.5 ^ (days since last recall, or since creation, / 30)
+ *   recency    = 0.5 ^ (days since the later of occurredAt and the last recall / 30)
  *   frequency  = recallCount / (recallCount + 5)
  *   orbit      = 0.5 · importance + 0.3 · recency + 0.2 · frequency
- *   relevance  = lexical                              (no query vector)
- *              = 0.5 · lexical + 0.5 · semantic      (with a query vector)
- *   score      = 0.7 · relevance + 0.3 · orbit
+ *   lexical    = BM25+ of the query's words / the most any memory could score on them      (0..1)
+ *   similarity = max(0, (cosine − 0.2) / 0.8)
+ *   semantic   = similarity + 0.85 · max(0, context − similarity)                         (0..1)
+ *                context: the similarity of the memory stored just before it in its agent;
+ *                null without a vector to compare
+ *   relevance  = lexical                                      (no vector compared)
+ *              = (lexical + 0.45 · semantic) / 1.45           (with one)
+ *   score      = relevance · (0.9 + 0.1 · orbit)
  */
 
 export const RECENCY_HALF_LIFE_DAYS = 30;
 /** Recalls at which frequency reaches one half. */
 export const FREQUENCY_HALF_COUNT = 5;
 export const ORBIT_WEIGHTS = { importance: 0.5, recency: 0.3, frequency: 0.2 } as const;
-export const SCORE_WEIGHTS = { relevance: 0.7, orbit: 0.3 } as const;
-/** An average, not a probabilistic OR: an exact paraphrase (semantic 1) must not hide whether the words match too. */
-export const RELEVANCE_WEIGHTS = { lexical: 0.5, semantic: 0.5 } as const;
+/** The share of the score the orbit decides: a recall ranks by the query match first. */
+export const ORBIT_SHARE = 0.1;
+/** Relevance with a query vector: weights of the two matches (divided by their sum). */
+export const RELEVANCE_WEIGHTS = { lexical: 1, semantic: 0.45 } as const;
+/**
+ * How much of the lead of the memory stored just before it (in the same agent) a memory takes over:
+ * in a conversation the turn before is the context an elliptical turn ("Yes, last week!") needs to
+ * mean anything. Only a lead counts, so a fact that matches better than its neighbour keeps its own
+ * score, and a neighbour never pushes a better match down (a list of facts about one person).
+ */
+export const CONTEXT_GAIN = 0.85;
+
+/**
+ * BM25+ (Lv & Zhai 2011) with a coordination factor, as minisearch ranks: per query word t held by
+ * the memory, idf(t) · (DELTA + tf · (K1 + 1) / (tf + K1 · (1 − B + B · length / average length))),
+ * summed, times the number of query words the memory holds.
+ * idf(t) = ln(1 + (N − df + 0.5) / (df + 0.5)) over the agents searched.
+ */
+export const BM25 = { k1: 1.2, b: 0.15, delta: 0.5 } as const;
 
 /**
  * Cosine similarity at which an embedding counts as no match at all: unrelated texts from real
  * embedding models still score 0.1–0.3, so similarity is rescaled from this floor up to 1.
  */
-export const SEMANTIC_SIMILARITY_FLOOR = 0.3;
+export const SEMANTIC_SIMILARITY_FLOOR = 0.2;
+
+/** The moment recency counts from: the later of when it happened and when it was last recalled. */
+const recencyFrom = (m: string) => `greatest(${m}.occurred_at, ${m}.last_recalled_at)`;
+
+/** Recency of the memory row `m` at the statement's `now()`, 0..1, as a float8 SQL expression. */
+export function recencySql(m: string): string {
+  // float8 throughout: extract() yields numeric, whose power() is many times slower.
+  const ageDays = `extract(epoch from (now() - ${recencyFrom(m)}))::float8 / 86400`;
+  return `power(0.5::float8, greatest(${ageDays}, 0) / ${RECENCY_HALF_LIFE_DAYS})`;
+}
+
+/** Recall frequency of the memory row `m`, 0..1. */
+export const frequencySql = (m: string) => `(${m}.recall_count::float8 / (${m}.recall_count + ${FREQUENCY_HALF_COUNT}))`;
 
 /** The orbit score of the memory row `m` at the statement's `now()`, as a float8 SQL expression. */
 export function orbitSql(m: string): string {
-  // float8 throughout: extract() yields numeric, whose power() is many times slower.
-  const ageDays = `extract(epoch from (now() - coalesce(${m}.last_recalled_at, ${m}.created_at)))::float8 / 86400`;
-  const recency = `power(0.5::float8, greatest(${ageDays}, 0) / ${RECENCY_HALF_LIFE_DAYS})`;
-  const frequency = `(${m}.recall_count::float8 / (${m}.recall_count + ${FREQUENCY_HALF_COUNT}))`;
-  return `(${ORBIT_WEIGHTS.importance} * ${m}.importance + ${ORBIT_WEIGHTS.recency} * ${recency} + ${ORBIT_WEIGHTS.frequency} * ${frequency})::float8`;
+  return `(${ORBIT_WEIGHTS.importance} * ${m}.importance + ${ORBIT_WEIGHTS.recency} * ${recencySql(m)} + ${ORBIT_WEIGHTS.frequency} * ${frequencySql(m)})::float8`;
 }
 
 const ZONES: readonly [Zone, number][] = [

@@ -142,6 +142,8 @@ export interface FakeEmbeddings extends FakeServer {
   readonly baseUrl: string;
   /** Answers with vectors of `dim` entries instead of the configured size, until reset(). */
   setDimension(dim: number): void;
+  /** Answers every request after `ms` milliseconds (a slow model), until reset(). */
+  setLatency(ms: number): void;
   /** Number of inputs of each embeddings request received, in order. */
   batchSizes(): number[];
 }
@@ -168,8 +170,10 @@ function floatsToBase64(vector: number[]): string {
 
 export async function startFakeEmbeddings(options: StartFakeEmbeddingsOptions): Promise<FakeEmbeddings> {
   let dimensionOverride: number | undefined;
+  let latencyMs = 0;
 
-  function embed(req: RecordedRequest): FakeReply {
+  async function embed(req: RecordedRequest): Promise<FakeReply> {
+    if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
     const body = req.body as { model?: unknown; encoding_format?: unknown; dimensions?: unknown } | undefined;
     if (typeof body?.model !== 'string' || body.model === '') {
       return openAiError(400, 'you must provide a model parameter', 'invalid_request_error');
@@ -210,6 +214,7 @@ export async function startFakeEmbeddings(options: StartFakeEmbeddingsOptions): 
     notFound: (req) => openAiError(404, `Invalid URL (${req.method} ${req.path})`, 'invalid_request_error'),
     onReset: () => {
       dimensionOverride = undefined;
+      latencyMs = 0;
     },
   });
 
@@ -217,6 +222,9 @@ export async function startFakeEmbeddings(options: StartFakeEmbeddingsOptions): 
     baseUrl: `${server.url}/v1`,
     setDimension(dim: number) {
       dimensionOverride = dim;
+    },
+    setLatency(ms: number) {
+      latencyMs = ms;
     },
     batchSizes() {
       return server.requests.filter((r) => r.path === '/v1/embeddings').map((r) => inputsOf(r.body)?.length ?? 0);

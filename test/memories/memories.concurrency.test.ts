@@ -3,7 +3,7 @@ import { createClient, CreateAgentDocument, QuotaExceededError, StoreMemoryDocum
 import { Tier } from '../../src/entities/enums.js';
 import { grantTier, registerUser, type TestUser } from '../support/accounts.js';
 import { SHARED_DATABASE_SKIP_REASON, sharedDatabaseAvailable } from '../support/database.js';
-import { counter, rowCount, seedMemories } from '../support/memories.js';
+import { counter, rowCount, seedMemories, termStatisticsDrift } from '../support/memories.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { spawnServer, type SpawnedServer } from '../support/spawn.js';
 
@@ -65,6 +65,7 @@ function concurrencyTests(label: string, setup: () => Promise<Setup>) {
       for (const reason of reasons) expect(reason).toBeInstanceOf(QuotaExceededError);
       expect(await rowCount(env.sql, user.id, 'memories')).toBe(5_000);
       expect(await counter(env.sql, user.id, 'MEMORIES')).toBe(5_000);
+      expect(await termStatisticsDrift(env.sql)).toEqual([]);
     });
 
     it.each<[string, (client: StellarClient, i: number) => Promise<unknown>, number]>([
@@ -79,6 +80,7 @@ function concurrencyTests(label: string, setup: () => Promise<Setup>) {
       for (const reason of reasons) expect([reason instanceof QuotaExceededError, (reason as QuotaExceededError).resource]).toEqual([true, 'AGENTS']);
       expect([await rowCount(env.sql, user.id, 'agents'), await counter(env.sql, user.id, 'AGENTS')]).toEqual([5, 5]);
       expect([await rowCount(env.sql, user.id, 'memories'), await counter(env.sql, user.id, 'MEMORIES')]).toEqual([memories, memories]);
+      expect(await termStatisticsDrift(env.sql)).toEqual([]);
     });
 
     it('40 concurrent stores of 20 contents (each twice) with room for 10: every answer names a memory that exists', async () => {
@@ -96,6 +98,7 @@ function concurrencyTests(label: string, setup: () => Promise<Setup>) {
       for (const answer of answered) expect(byId.get(answer.memory.id)).toBe(answer.memory.content);
       expect(answered.filter((a) => !a.deduped)).toHaveLength(10);
       expect([await rowCount(env.sql, user.id, 'memories'), await counter(env.sql, user.id, 'MEMORIES')]).toEqual([5_000, 5_000]);
+      expect(await termStatisticsDrift(env.sql)).toEqual([]);
     });
 
     it('20 concurrent stores of identical content leave one memory: one store, the rest deduped', async () => {
@@ -113,6 +116,7 @@ function concurrencyTests(label: string, setup: () => Promise<Setup>) {
       expect([await rowCount(env.sql, user.id, 'memories'), await counter(env.sql, user.id, 'MEMORIES')]).toEqual([1, 1]);
       const [row] = await env.sql<{ importance: number }>(`select importance from memories where user_id = ?`, [user.id]);
       expect(row!.importance).toBe(1); // the largest of the twenty
+      expect(await termStatisticsDrift(env.sql)).toEqual([]);
     });
   });
 }

@@ -32,22 +32,18 @@ describe('memory(id)', () => {
 
   it('derives the zone from importance, recency and recall frequency', async () => {
     const user = await registerUser(server);
-    const store = async (content: string, importance: number) =>
-      (await user.client.request(StoreMemoryDocument, { input: { content, importance } })).storeMemory.memory.id;
-    const age = (id: string, days: number, recalls = 0) =>
-      server.sql(`update memories set created_at = now() - make_interval(days => ?), recall_count = ? where id = ?`, [days, recalls, id]);
+    const store = async (content: string, importance: number, daysAgo = 0) =>
+      (await user.client.request(StoreMemoryDocument, { input: { content, importance, occurredAt: new Date(Date.now() - daysAgo * 86_400_000).toISOString() } }))
+        .storeMemory.memory.id;
     const zone = async (id: string) => (await user.client.request(MemoryDocument, { id })).memory!.zone;
 
     const core = await store('core', 1); // 0.5 + 0.3 = 0.8
     const inner = await store('inner', 0.5); // 0.25 + 0.3 = 0.55
-    const outer = await store('outer', 0.5);
-    await age(outer, 30); // 0.25 + 0.15 = 0.4
-    const belt = await store('belt', 0);
-    await age(belt, 60); // 0.3 · 0.25 = 0.075
-    const cloud = await store('cloud', 0);
-    await age(cloud, 365); // ≈ 0
-    const frequent = await store('frequent', 0.6);
-    await age(frequent, 30, 20); // 0.3 + 0.15 + 0.2 · 0.8 = 0.61
+    const outer = await store('outer', 0.5, 30); // 0.25 + 0.15 = 0.4: recency counts from when it happened
+    const belt = await store('belt', 0, 60); // 0.3 · 0.25 = 0.075
+    const cloud = await store('cloud', 0, 365); // ≈ 0
+    const frequent = await store('frequent', 0.6, 30);
+    await server.sql(`update memories set recall_count = 20 where id = ?`, [frequent]); // 0.3 + 0.15 + 0.2 · 0.8 = 0.61
 
     expect([await zone(core), await zone(inner), await zone(outer), await zone(belt), await zone(cloud), await zone(frequent)]).toEqual([
       'CORE',

@@ -86,5 +86,5 @@ export function recallFixture(seed = 42): { memories: FixtureMemory[]; queries: 
   return { memories, queries };
 }
 
-/** The words of a text as PostgreSQL's `simple` configuration sees these ASCII fixtures. */
+/** The words of these ASCII fixtures (none is an English stop word, no two share a stem). */
 export const wordsOf = (text: string) => new Set(text.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean));

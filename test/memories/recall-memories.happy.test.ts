@@ -62,15 +62,49 @@ describe('recallMemories', () => {
     expect(await contents(user, { query: 'café fermé' })).toEqual(['Le café de la gare est fermé']);
   });
 
-  it('understands web search syntax: all words by default, "quoted phrases", or, -exclusion', async () => {
+  it('answers natural-language questions: any significant word matches, English words match their other forms, stop words match nothing', async () => {
     const user = await proUser();
     await user.client.request(StoreMemoriesDocument, {
-      inputs: [{ content: 'green tea with honey' }, { content: 'honey and green apples' }, { content: 'black tea please' }],
+      inputs: [
+        { content: 'Dana prefers to be contacted by email, not phone.' },
+        { content: "The user's favourite programming language is Rust." },
+        { content: 'Caroline researched adoption agencies last week.' },
+        { content: 'The weather was nice.' },
+      ],
     });
-    expect((await contents(user, { query: 'green honey' })).sort()).toEqual(['green tea with honey', 'honey and green apples']);
-    expect(await contents(user, { query: '"green tea"' })).toEqual(['green tea with honey']);
-    expect((await contents(user, { query: 'apples or black' })).sort()).toEqual(['black tea please', 'honey and green apples']);
-    expect(await contents(user, { query: 'tea -honey' })).toEqual(['black tea please']);
+    expect(await contents(user, { query: 'How should I contact Dana?' })).toEqual(['Dana prefers to be contacted by email, not phone.']);
+    expect(await contents(user, { query: 'What languages does the user like?' })).toEqual(["The user's favourite programming language is Rust."]);
+    expect(await contents(user, { query: 'What did Caroline research?' })).toEqual(['Caroline researched adoption agencies last week.']);
+    expect(await contents(user, { query: 'Which agency did they adopt from?' })).toEqual(['Caroline researched adoption agencies last week.']);
+    expect(await recall(user, { query: 'What is it and who was there?' })).toEqual([]);
+  });
+
+  it('ranks by BM25: rarer words weigh more, repeats saturate, and a short memory beats a long one with the same words', async () => {
+    const user = await proUser();
+    const filler = Array.from({ length: 30 }, (_, i) => ({ content: `team meeting number ${i} about the roadmap` }));
+    await user.client.request(StoreMemoriesDocument, {
+      inputs: [
+        ...filler,
+        { content: 'Budapest trip in spring' },
+        { content: 'meeting meeting meeting meeting meeting meeting' },
+        { content: 'Budapest office' },
+        { content: 'notes from the long quarterly planning session with many people, lots of slides, and the Budapest office mentioned once' },
+      ],
+    });
+    const hits = await recall(user, { query: 'When is the meeting in Budapest?', limit: 50 });
+    const order = hits.map((h) => h.memory.content);
+    // Every memory holding "Budapest" (in 4 of 34) comes before those holding only "meeting" (in 31).
+    expect(order.slice(0, 3)).toEqual(['Budapest office', 'Budapest trip in spring', expect.stringContaining('quarterly planning')]);
+    expect(order).toHaveLength(34);
+    const lexical = Object.fromEntries(hits.map((h) => [h.memory.content, h.explanation.lexical]));
+    // Six repeats of a common word score less than one rare word, but more than one common word.
+    expect(lexical['meeting meeting meeting meeting meeting meeting']!).toBeLessThan(lexical['Budapest office']!);
+    expect(lexical['meeting meeting meeting meeting meeting meeting']!).toBeGreaterThan(lexical['team meeting number 0 about the roadmap']!);
+    for (const hit of hits) {
+      expect(hit.explanation.lexical).toBeGreaterThan(0);
+      expect(hit.explanation.lexical).toBeLessThan(1);
+      expect(hit.explanation.semantic).toBeNull();
+    }
   });
 
   it('applies agent, tags (all of them), metadata containment and minImportance inside the query', async () => {
@@ -114,6 +148,48 @@ describe('recallMemories', () => {
     const scores = all.map((h) => h.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
     expect(all[0]!.memory.content).toBe('note 59 about the garden');
+  });
+
+  it('filters on occurredAt inside the query: occurredAfter inclusive, occurredBefore exclusive', async () => {
+    const user = await proUser();
+    const at = (day: number) => `2023-05-${String(day).padStart(2, '0')}T12:00:00.000Z`;
+    await user.client.request(StoreMemoriesDocument, {
+      inputs: [1, 8, 15, 22].map((day) => ({ content: `picnic on day ${day}`, occurredAt: at(day) })),
+    });
+    const days = async (input: Omit<RecallInput, 'query'>) => (await contents(user, { query: 'picnic', ...input })).sort();
+    expect(await days({})).toHaveLength(4);
+    expect(await days({ occurredAfter: at(8) })).toEqual(['picnic on day 15', 'picnic on day 22', 'picnic on day 8']);
+    expect(await days({ occurredBefore: at(15) })).toEqual(['picnic on day 1', 'picnic on day 8']);
+    expect(await days({ occurredAfter: at(8), occurredBefore: at(22) })).toEqual(['picnic on day 15', 'picnic on day 8']);
+    expect(await days({ occurredAfter: at(23) })).toEqual([]);
+  });
+
+  it('explains each signal: lexical, importance, recency from when it happened or was last recalled, frequency before this recall', async () => {
+    const user = await proUser();
+    const now = Date.now();
+    await user.client.request(StoreMemoriesDocument, {
+      inputs: [
+        { content: 'sailing lesson today', importance: 0.8 },
+        { content: 'sailing lesson a month ago', importance: 0.2, occurredAt: new Date(now - 30 * 86_400_000).toISOString() },
+      ],
+    });
+    const first = await recall(user, { query: 'sailing lessons' });
+    const explained = Object.fromEntries(first.map((h) => [h.memory.content, h.explanation]));
+    expect(explained['sailing lesson today']).toMatchObject({ semantic: null, importance: 0.8, frequency: 0 });
+    expect(explained['sailing lesson today']!.recency).toBeCloseTo(1, 3);
+    expect(explained['sailing lesson a month ago']).toMatchObject({ importance: 0.2, frequency: 0 });
+    expect(explained['sailing lesson a month ago']!.recency).toBeCloseTo(0.5, 3); // half-life 30 days
+    expect(first.map((h) => h.memory.content)).toEqual(['sailing lesson today', 'sailing lesson a month ago']);
+    for (const hit of first) {
+      expect(hit.explanation.lexical).toBeGreaterThan(0);
+      expect(hit.relevance).toBeCloseTo(hit.explanation.lexical, 6); // no vector: relevance is the lexical match
+    }
+    // Recalled just now: recency counts from the recall; frequency from the recall before this one.
+    const second = await recall(user, { query: 'sailing lessons' });
+    const again = second.find((h) => h.memory.content === 'sailing lesson a month ago')!;
+    expect(again.explanation.recency).toBeCloseTo(1, 3);
+    expect(again.explanation.frequency).toBeCloseTo(1 / 6, 6);
+    expect(again.memory.recallCount).toBe(2);
   });
 
   it('never returns expired memories', async () => {

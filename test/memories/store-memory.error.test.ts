@@ -60,6 +60,7 @@ describe('storeMemory refuses bad input with BAD_USER_INPUT naming the field, an
     await user.client.request(StoreMemoryDocument, { input: { content: 'Booked table for 4', idempotencyKey: 'k-1' } });
     expect(await refusedField({ content: 'Booked table for 5', idempotencyKey: 'k-1' })).toBe('idempotencyKey');
     expect(await refusedField({ content: 'Booked table for 4', importance: 0.9, idempotencyKey: 'k-1' })).toBe('idempotencyKey');
+    expect(await refusedField({ content: 'Booked table for 4', occurredAt: '2020-01-01T00:00:00Z', idempotencyKey: 'k-1' })).toBe('idempotencyKey');
     const [row] = await server.sql<{ n: number }>(`select count(*)::int as n from memories where user_id = ? and content like 'Booked%'`, [user.id]);
     expect(row!.n).toBe(1);
   });

@@ -29,6 +29,7 @@ describe('storeMemory', () => {
       zone: 'INNER',
     });
     expect(memory.createdAt).toBe(memory.updatedAt);
+    expect(memory.occurredAt).toBe(memory.createdAt); // when it happened: the store, unless told
     const { memory: read } = await user.client.request(MemoryDocument, { id: memory.id });
     expect(read).toEqual(memory);
     expect(await counter(server.sql, user.id, 'MEMORIES')).toBe(1);
@@ -148,6 +149,16 @@ describe('storeMemory', () => {
     await server.sql(`update memory_idempotency_keys set created_at = now() - interval '24 hours 1 second' where user_id = ?`, [user.id]);
     const afterWindow = (await user.client.request(StoreMemoryDocument, { input })).storeMemory;
     expect(afterWindow).toMatchObject({ deduped: true, memory: { id: first.memory.id } });
+  });
+
+  it('keeps occurredAt as given (an imported old conversation); a duplicate keeps the first one', async () => {
+    const user = await registerUser(server);
+    const said = '2023-05-08T13:56:00.000Z';
+    const { storeMemory } = await user.client.request(StoreMemoryDocument, { input: { content: 'Caroline: I went to a support group yesterday.', occurredAt: said } });
+    expect(storeMemory.memory.occurredAt).toBe(said);
+    expect(storeMemory.memory.zone).toBe('OUTER'); // 0.5 · 0.5, no recency: it happened long ago
+    const again = await user.client.request(StoreMemoryDocument, { input: { content: 'Caroline: I went to a support group yesterday.', occurredAt: '2024-01-01T00:00:00Z' } });
+    expect(again.storeMemory).toMatchObject({ deduped: true, memory: { id: storeMemory.memory.id, occurredAt: said } });
   });
 
   it('meters stores in usage', async () => {

@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { databaseMode } from '../support/database.js';
+import { createClient, RegisterDocument, StoreMemoryDocument } from '../../sdk/index.js';
+import { uniqueEmail } from '../support/accounts.js';
+import { databaseMode, freshDatabase } from '../support/database.js';
 import { spawnServer, type SpawnedServer } from '../support/spawn.js';
 
 const dirs: string[] = [];
@@ -16,24 +18,44 @@ async function stopWhenReady(server: SpawnedServer): Promise<number | null> {
   return server.stop();
 }
 
-// The check needs pgvector and a database that outlives one process: an embedded database in a folder.
-describe.skipIf(databaseMode() !== 'embedded')('the embedding column (needs the embedded database, which has pgvector)', () => {
-  it('is created with EMBEDDINGS_DIM, and a later start with another dimension stops with one clear line', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'stellar-vector-'));
-    dirs.push(dir);
-    expect(await stopWhenReady(await spawnServer({ env: { EMBEDDED_DB_DIR: dir, EMBEDDINGS_DIM: '8' } }))).toBe(0);
+/** A database that outlives one process: a folder for the embedded one, or a new PostgreSQL database. */
+async function durableDatabase(): Promise<Record<string, string>> {
+  if (databaseMode() === 'postgres') return { DATABASE_URL: await freshDatabase() };
+  const dir = await mkdtemp(join(tmpdir(), 'stellar-vector-'));
+  dirs.push(dir);
+  return { EMBEDDED_DB_DIR: dir };
+}
 
-    const refused = await spawnServer({ env: { EMBEDDED_DB_DIR: dir, EMBEDDINGS_DIM: '16' } }).then(
-      async (server) => {
-        await server.stop();
-        throw new Error('the server started with a mismatching EMBEDDINGS_DIM');
+/** An endpoint of `dim` dimensions that is never reached: these starts embed nothing themselves. */
+const remote = (dim: number) => ({ EMBEDDINGS: 'remote', EMBEDDINGS_URL: 'http://127.0.0.1:9/v1', EMBEDDINGS_DIM: String(dim) });
+
+describe('the embedding column follows the model', () => {
+  it('holding no vector yet, it is recreated with a new dimension', async () => {
+    const database = await durableDatabase();
+    expect(await stopWhenReady(await spawnServer({ env: { ...database, ...remote(8) } }))).toBe(0);
+    expect(await stopWhenReady(await spawnServer({ env: { ...database, ...remote(16) } }))).toBe(0);
+  });
+
+  it('holding vectors, a start with a model of another dimension stops with one clear line', async () => {
+    const database = await durableDatabase();
+    const server = await spawnServer({ env: { ...database, ...remote(8) } });
+    const { register } = await createClient({ url: server.graphqlUrl }).request(RegisterDocument, { input: { email: uniqueEmail() } });
+    await createClient({ url: server.graphqlUrl, apiKey: register.apiKey.secret }).request(StoreMemoryDocument, {
+      input: { content: 'a memory with a vector of its own', embedding: [1, 0, 0, 0, 0, 0, 0, 0] },
+    });
+    expect(await stopWhenReady(server)).toBe(0);
+
+    const refused = await spawnServer({ env: { ...database, ...remote(16) } }).then(
+      async (started) => {
+        await started.stop();
+        throw new Error('the server started with a model of another dimension');
       },
       (err: Error) => err.message,
     );
     expect(refused).toMatch(/server exited with 1 before/);
     const lines = refused.split('\n').filter((line) => line.startsWith('config error:'));
     expect(lines).toEqual([
-      'config error: EMBEDDINGS_DIM is 16 but the stored embeddings (memories.embedding) have 8 dimensions: set EMBEDDINGS_DIM=8, or drop that column to start over with 16',
+      'config error: the embedding model has 16 dimensions but the stored embeddings (memories.embedding) have 8: use the model that made them (EMBEDDINGS, EMBEDDINGS_DIM=8), or drop that column to embed every memory again with the new model',
     ]);
   });
 });

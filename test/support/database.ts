@@ -33,6 +33,29 @@ export function fileDatabase(): Promise<string> {
   return fileDatabaseUrl;
 }
 
+/**
+ * A new, empty PostgreSQL database owned by a role that is not a superuser, so it may not create
+ * pgvector (an untrusted extension): a server on it runs without vector search, as on a managed
+ * PostgreSQL that lacks the extension. Dropped after the test file.
+ */
+export async function databaseWithoutPgvector(): Promise<string> {
+  const server = inject('postgresUrl');
+  const role = 'stellar_test_no_superuser';
+  const name = `stellar_t_${inject('runId')}_nv_${randomBytes(4).toString('hex')}`;
+  await withAdmin(server, async (c) => {
+    await c.query(`do $$ begin if not exists (select 1 from pg_roles where rolname = '${role}') then create role ${role} login; end if; end $$`);
+    await c.query(`create database ${name} owner ${role}`);
+  });
+  afterAll(async () => {
+    await withAdmin(server, (c) => c.query(`drop database if exists ${name} with (force)`));
+  });
+  const url = new URL(server);
+  url.username = role;
+  url.password = '';
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
 let snapshot: Promise<Blob> | undefined;
 
 /** The migrated embedded snapshot, to start a fresh PGlite in about 0.4 s. */

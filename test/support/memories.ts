@@ -1,6 +1,3 @@
-import { inject } from 'vitest';
-import { databaseMode } from './database.js';
-import { withAdmin } from './global-setup.js';
 import type { TestServer } from './server.js';
 
 type Sql = Pick<TestServer, 'sql'>['sql'];
@@ -35,11 +32,25 @@ export async function seedMemories(sql: Sql, userId: string, count: number, labe
   );
 }
 
-/** Whether this run's database can do vector search: the embedded one always can; a server needs pgvector installed. */
-export async function pgvectorAvailable(): Promise<boolean> {
-  if (databaseMode() === 'embedded') return true;
-  return withAdmin(inject('postgresUrl'), async (client) => ((await client.query(`select 1 from pg_available_extensions where name = 'vector'`)).rowCount ?? 0) > 0);
+/**
+ * The term statistics recall ranks with (`memory_terms` plus the deltas not folded yet) that differ
+ * from a recount of the memories themselves, per (agent, lexeme): none when they are exact.
+ */
+export async function termStatisticsDrift(sql: Sql): Promise<Record<string, unknown>[]> {
+  const tf = 'coalesce(array_length(u.positions, 1), 1)';
+  return sql(`
+    with kept as (
+      select agent_id, lexeme, sum(docs)::bigint as docs, sum(tokens)::bigint as tokens
+      from (select agent_id, lexeme, docs, tokens from memory_terms union all select agent_id, lexeme, docs, tokens from memory_term_deltas) s
+      group by agent_id, lexeme
+      having sum(docs) <> 0 or sum(tokens) <> 0
+    ),
+    actual as (
+      select m.agent_id, u.lexeme, count(*)::bigint as docs, sum(${tf})::bigint as tokens from memories m, unnest(m.search) u group by 1, 2
+      union all
+      select m.agent_id, '', count(*), coalesce(sum((select sum(${tf}) from unnest(m.search) u)), 0)::bigint from memories m group by 1
+    )
+    select agent_id, lexeme, k.docs as kept_docs, a.docs as actual_docs, k.tokens as kept_tokens, a.tokens as actual_tokens
+    from kept k full join actual a using (agent_id, lexeme)
+    where k.docs is distinct from a.docs or k.tokens is distinct from a.tokens`);
 }
-
-export const PGVECTOR_SKIP_REASON = 'needs pgvector: the embedded database has it, the PostgreSQL at DATABASE_URL does not';
-export const NO_PGVECTOR_SKIP_REASON = 'needs a database without pgvector (set DATABASE_URL to a PostgreSQL without it); the embedded database always has it';

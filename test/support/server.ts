@@ -65,6 +65,9 @@ export async function testEnv(options: TestServerOptions = {}): Promise<Record<s
     REDIS_URL: options.redis ? inject('redisUrl') : undefined,
     // Every test registers from 127.0.0.1; the tests about the per-IP limit set their own.
     PUBLIC_RATE_LIMIT: '10000',
+    // Two model threads per test server would crowd the machine: the tests of semantic recall turn
+    // a model on (EMBEDDINGS: undefined gives the default, the built-in one).
+    EMBEDDINGS: 'off',
   };
   for (const [name, value] of Object.entries(options.env ?? {})) env[name] = value;
   return env;

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Directive, Field, Float, InputType, Int, Mutation, Resolver } from 'type-graphql';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { DEFAULT_RECALL_HITS, recallMemories } from '../../services/recall.js';
-import { JSONObjectScalar } from '../../schema/scalars.js';
+import { DateTimeScalar, JSONObjectScalar } from '../../schema/scalars.js';
 import { RecallHitType } from '../../schema/types/memory.js';
 import { memoryDeps } from '../../request-scope.js';
 
@@ -27,11 +27,17 @@ export class RecallInput {
 
   @Field(() => [Float], { nullable: true })
   embedding?: number[] | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Only memories whose occurredAt is at or after this.' })
+  occurredAfter?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Only memories whose occurredAt is before this.' })
+  occurredBefore?: Date | null;
 }
 
 @Resolver()
 export class RecallMemoriesResolver {
-  @Mutation(() => [RecallHitType], { description: 'Best matches first, at most 50; only memories that match the query.' })
+  @Mutation(() => [RecallHitType], { description: 'Answers a natural-language question: best matches first, at most 50; only memories that share meaning or a significant word with the query.' })
   @Directive('@auth')
   @Directive('@rateLimit')
   async recallMemories(@Arg('input', () => RecallInput) input: RecallInput, @Ctx() ctx: GraphQLContext): Promise<RecallHitType[]> {

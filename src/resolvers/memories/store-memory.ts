@@ -26,6 +26,9 @@ export class StoreMemoryInput {
   @Field(() => [Float], { nullable: true })
   embedding?: number[] | null;
 
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the remembered thing happened or was said; default: now.' })
+  occurredAt?: Date | null;
+
   @Field(() => DateTimeScalar, { nullable: true })
   expiresAt?: Date | null;
 

@@ -40,6 +40,9 @@ export class MemoryType {
   @Field(() => JSONObjectScalar, { nullable: true })
   metadata!: Record<string, unknown> | null;
 
+  @Field(() => DateTimeScalar, { description: 'When the remembered thing happened or was said (the time of the store unless given).' })
+  occurredAt!: Date;
+
   @Field(() => DateTimeScalar)
   createdAt!: Date;
 
@@ -68,6 +71,24 @@ export class StoreMemoryPayloadType {
   deduped!: boolean;
 }
 
+@ObjectType('RecallExplanation', { description: 'Why a memory came back: each signal in 0..1 (semantic is null when no vector was compared).' })
+export class RecallExplanationType {
+  @Field(() => Float, { description: 'BM25 of the query words the memory holds, against the most any memory could score.' })
+  lexical!: number;
+
+  @Field(() => Float, { nullable: true, description: "Cosine similarity of the query's and the memory's embeddings, rescaled from 0.3." })
+  semantic!: number | null;
+
+  @Field(() => Float)
+  importance!: number;
+
+  @Field(() => Float, { description: 'Half-life 30 days, from the later of occurredAt and the last recall.' })
+  recency!: number;
+
+  @Field(() => Float, { description: 'recallCount / (recallCount + 5), before this recall.' })
+  frequency!: number;
+}
+
 @ObjectType('RecallHit')
 export class RecallHitType {
   @Field(() => MemoryType)
@@ -78,6 +99,9 @@ export class RecallHitType {
 
   @Field(() => Float, { description: 'How well the memory matches the query alone, 0 to 1.' })
   relevance!: number;
+
+  @Field(() => RecallExplanationType)
+  explanation!: RecallExplanationType;
 }
 
 @ObjectType('MemoryEdge')

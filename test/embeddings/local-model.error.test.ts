@@ -1,0 +1,71 @@
+import type { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { LocalEmbeddings } from '../../src/embeddings/local.js';
+import { EmbeddingsUnavailable } from '../../src/embeddings/model.js';
+import { conversationTurns, maxAbsDiff } from './helpers.js';
+
+/** The model never makes a caller wait on something that cannot come: it says so at once. */
+
+async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('the local embedding model when it cannot answer', () => {
+  it('refuses at once while loading, so a recall goes on lexically instead of waiting', async () => {
+    const model = LocalEmbeddings.start({ workers: 1 });
+    try {
+      expect(model.ready).toBe(false);
+      const started = performance.now();
+      await expect(model.embedQuery('How should I contact Dana?')).rejects.toThrow(EmbeddingsUnavailable);
+      await expect(model.embedBatch(['Dana prefers email.'])).rejects.toThrow(/still loading/);
+      expect(performance.now() - started).toBeLessThan(100);
+      await model.whenReady();
+      expect(await model.embedQuery('How should I contact Dana?')).toHaveLength(512);
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('fails work in flight and every later call once closed, and closing twice is harmless', async () => {
+    const model = LocalEmbeddings.start({ workers: 1 });
+    await model.whenReady();
+    const inFlight = expect(model.embedBatch(conversationTurns(200))).rejects.toThrow(EmbeddingsUnavailable);
+    await model.close();
+    await inFlight;
+    await expect(model.embedQuery('anything')).rejects.toThrow(/closed/);
+    await expect(model.embedBatch(['anything'])).rejects.toThrow(/closed/);
+    await expect(model.whenReady()).rejects.toThrow(/closed/);
+    expect(model.status()).toEqual({ ready: 0, starting: 0, failed: 0 });
+    await model.close();
+  });
+
+  it('fails the work of a worker that stops, keeps serving with the other and starts a new one', async () => {
+    const model = LocalEmbeddings.start({ workers: 2 });
+    try {
+      await until(() => model.status().ready === 2, 'two ready workers');
+      const reference = await model.embedQuery('Dana prefers email.');
+      const work = expect(model.embedBatch(conversationTurns(200))).rejects.toThrow(/stopped/);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Fault injection: no public way to kill a thread, so reach the first worker the way a crash would.
+      const slots = Reflect.get(model, 'slots') as { worker: Worker | null }[];
+      await slots[0]!.worker!.terminate();
+      await work;
+      expect(model.ready).toBe(true);
+      expect(maxAbsDiff(await model.embedQuery('Dana prefers email.'), reference)).toBeLessThan(1e-5);
+      expect(model.status().starting).toBe(1);
+      await until(() => model.status().ready === 2, 'the replacement worker');
+      expect((await model.embedBatch(conversationTurns(40))).length).toBe(40);
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('refuses a worker count that is not a positive integer', () => {
+    expect(() => LocalEmbeddings.start({ workers: 0 })).toThrow(RangeError);
+    expect(() => LocalEmbeddings.start({ workers: 1.5 })).toThrow(RangeError);
+  });
+});
