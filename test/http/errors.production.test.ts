@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MeDocument } from '../../sdk/index.js';
 import { registerUser } from '../support/accounts.js';
-import { mcpClientFor, refusal } from '../support/mcp.js';
+import { mcpClientFor, refusal, structured } from '../support/mcp.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -28,9 +28,11 @@ describe('errors in production', () => {
   it('masks an MCP tool call\'s internal error the same way', async () => {
     const user = await registerUser(server);
     const mcp = await mcpClientFor(server, user.secret);
+    // A word the agent has stored, so the recall reaches the memories table (unknown words end before it).
+    structured(await mcp.call('remember', { content: 'Dana prefers email' }));
     await server.sql(`alter table memories rename to memories_gone`);
     try {
-      const result = await mcp.call('recall', { query: 'anything' });
+      const result = await mcp.call('recall', { query: 'How should I contact Dana?' });
       expect(refusal(result)).toEqual({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       expect(JSON.stringify(result)).not.toMatch(/memories_gone|relation|stack/i);
     } finally {
