@@ -183,8 +183,9 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     clock: options.clock ?? systemClock,
     draining: false,
     async close() {
-      await scheduler.stop();
-      await embeddingWorker.stop();
+      // Together: the scheduled embedding run ends only when the worker stops (after its current
+      // batch), so waiting for the scheduler first would wait for the whole backlog.
+      await Promise.all([scheduler.stop(), embeddingWorker.stop()]);
       await model?.close();
       await usage.flush().catch(() => {});
       await bus.close();

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createClient, RegisterDocument } from '../../sdk/index.js';
+import { createClient, RegisterDocument, StoreMemoriesDocument } from '../../sdk/index.js';
+import { startFakeEmbeddings } from '../fakes/embeddings.js';
 import { uniqueEmail } from '../support/accounts.js';
 import { spawnServer, type SpawnedServer } from '../support/spawn.js';
 
@@ -25,5 +26,27 @@ describe('graceful shutdown', () => {
     expect(Date.now() - signalledAt).toBeLessThan(25_000);
     expect(server.output.some((line) => line.includes('shutting down: draining'))).toBe(true);
     expect(server.output.some((line) => line.includes('"stopped"'))).toBe(true);
+  });
+
+  it('stops the embedding worker after its current batch: a backlog of memories to embed does not hold up the exit', async () => {
+    const fake = await startFakeEmbeddings({ dim: 64 });
+    try {
+      fake.setLatency(1_000); // 500 memories, 32 per call: ~10 s of embedding left when SIGTERM lands
+      server = await spawnServer({ env: { EMBEDDINGS: 'remote', EMBEDDINGS_URL: fake.baseUrl, EMBEDDINGS_DIM: '64', PROVIDER_TIMEOUT_MS: '5000' } });
+      const anonymous = createClient({ url: server.graphqlUrl });
+      const { register } = await anonymous.request(RegisterDocument, { input: { email: uniqueEmail('backlog') } });
+      const client = createClient({ url: server.graphqlUrl, apiKey: register.apiKey.secret });
+      for (let batch = 0; batch < 5; batch++) {
+        await client.request(StoreMemoriesDocument, { inputs: Array.from({ length: 100 }, (_, i) => ({ content: `backlog memory ${batch}-${i}` })) });
+      }
+      // Past the scheduled run (every 5 s), which joins the embedding in progress.
+      await new Promise((r) => setTimeout(r, 6_000));
+      const signalledAt = Date.now();
+      server.process.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+      expect(Date.now() - signalledAt).toBeLessThan(5_000);
+    } finally {
+      await fake.close();
+    }
   });
 });
