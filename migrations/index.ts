@@ -6,6 +6,7 @@ import { Migration20261122000004_billing } from './Migration20261122000004_billi
 import { Migration20261122000005_webhooks } from './Migration20261122000005_webhooks.js';
 import { Migration20261205000001_security } from './Migration20261205000001_security.js';
 import { Migration20261206000001_recall } from './Migration20261206000001_recall.js';
+import { Migration20261206000002_agent_terms } from './Migration20261206000002_agent_terms.js';
 
 /** Every migration in order. Listed explicitly so tsx, tsc output and bundles all find them. */
 export const migrationsList: MigrationObject[] = [
@@ -16,4 +17,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122000005_webhooks', class: Migration20261122000005_webhooks },
   { name: 'Migration20261205000001_security', class: Migration20261205000001_security },
   { name: 'Migration20261206000001_recall', class: Migration20261206000001_recall },
+  { name: 'Migration20261206000002_agent_terms', class: Migration20261206000002_agent_terms },
 ];

@@ -247,13 +247,15 @@ export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string;
       / ${p.add(words.bound || 1)}::float8
     from (select u.lexeme, ${TF}::float8 as tf, sum(${TF}) over ()::float8 as dl from unnest(${search}) u) x
     join terms t on t.lexeme = x.lexeme)`;
+  // `keys`: the word's posting keys in the agents searched (the agent-terms index, see its migration).
   const terms = `
-    select t.lexeme, t.idf, array_to_tsvector(array[t.lexeme])::text::tsquery as q
+    select t.lexeme, t.idf, array(select a.id::text || ' ' || t.lexeme from (${scopeSql(r, p)}) a) as keys
     from json_to_recordset(${p.add(JSON.stringify(words.terms))}::json) as t(lexeme text, idf float8)`;
   // Among equal word matches the memories that rank higher on their own (orbit) go first.
   const lexicalBest = `
     select c.id from terms t cross join lateral (
-      select m.id, ${orbitSql('m')} as orbit from memories m where m.search @@ t.q and ${filterSql(r, p)} limit ${LEXICAL_CANDIDATES_PER_WORD}
+      select m.id, ${orbitSql('m')} as orbit from memories m
+      where memory_agent_terms(m.agent_id, m.search) && t.keys and ${filterSql(r, p)} limit ${LEXICAL_CANDIDATES_PER_WORD}
     ) c
     group by c.id
     order by sum(t.idf) * count(*) desc, max(c.orbit) desc, c.id
@@ -282,7 +284,7 @@ export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string;
     lexical_best as materialized (${lexicalBest}),
     ${semanticBest ? `semantic_best as materialized (${semanticBest}),` : ''}
     candidates as (select id from lexical_best${semanticBest ? ' union select id from semantic_best' : ''}),
-    signals as (
+    signals as materialized (
       select m.id, ${lexical} as lexical, ${similarity(cosine)} as similarity, ${similarity(contextCosine)} as context,
              m.importance, ${recencySql('m')} as recency, ${frequencySql('m')} as frequency
       from candidates c join memories m on m.id = c.id
