@@ -79,7 +79,7 @@ async function seed(pool: pg.Pool, userId: string): Promise<number> {
      on conflict (user_id, resource) do update set used = excluded.used`,
     [userId, MEMORIES],
   );
-  await pool.query(`set maintenance_work_mem = '1GB'`);
+  await pool.query(`set maintenance_work_mem = '3GB'`);
   await pool.query('create index memories_embedding_idx on memories using hnsw (embedding vector_cosine_ops)');
   await pool.query('vacuum analyze memories');
   return Math.round((Date.now() - started) / 100) / 10;
@@ -139,15 +139,45 @@ async function measured(server: BenchServer<ServerInfo>, options: Omit<Parameter
   return withCpuPerRequest(server, options.durationSec, () => load(request));
 }
 
+/** The account that owns a kept database's seeded memories. */
+const KEPT_USER_EMAIL = 'bench-seeded@example.com';
+
+/**
+ * BENCH_KEEP_DATABASE=<name>: the seeded database is kept under that name and reused by later runs
+ * (seeding half a million memories and building their HNSW index takes minutes); the memories a
+ * run stores are deleted at its end. Otherwise a throwaway database.
+ */
+async function benchDatabase(serverUrl: string): Promise<{ url: string; kept: boolean; drop(): Promise<void> }> {
+  const name = process.env.BENCH_KEEP_DATABASE;
+  if (!name) return { ...(await throwawayDatabase(serverUrl, 'memories')), kept: false };
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error('BENCH_KEEP_DATABASE: a lower-case SQL name');
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [name]);
+    if (!rowCount) await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), kept: true, drop: async () => {} };
+}
+
 export async function benchMemories(opts: { databaseUrl: string; durationSec: number; redisUrl?: string }): Promise<Record<string, unknown>> {
-  const database = await throwawayDatabase(opts.databaseUrl, 'memories');
+  const database = await benchDatabase(opts.databaseUrl);
   const pool = new pg.Pool({ connectionString: database.url, max: STORE_CONNECTIONS });
   pool.on('error', () => {}); // idle connections die when the database is dropped at the end
   let server: BenchServer<ServerInfo> | undefined;
   try {
-    server = await startServer<ServerInfo>('bench/servers/stellar.ts', { DATABASE_URL: database.url, REDIS_URL: opts.redisUrl });
+    server = await startServer<ServerInfo>('bench/servers/stellar.ts', {
+      DATABASE_URL: database.url,
+      REDIS_URL: opts.redisUrl,
+      BENCH_USER_EMAIL: database.kept ? KEPT_USER_EMAIL : undefined,
+    });
     const { userId } = server.info;
-    const seedSeconds = await seed(pool, userId);
+    const seeded = Number((await pool.query(`select count(*) from memories where user_id = $1`, [userId])).rows[0].count);
+    const seedSeconds = seeded >= MEMORIES ? 'kept' : await seed(pool, userId);
 
     const queries = recallQueries(200);
     const matches: number[] = [];
@@ -216,6 +246,7 @@ export async function benchMemories(opts: { databaseUrl: string; durationSec: nu
     };
   } finally {
     await server?.stop();
+    if (database.kept && server) await pool.query(`delete from memories where user_id = $1 and tags = array['bench']`, [server.info.userId]);
     await pool.end();
     await database.drop();
   }

@@ -9,7 +9,8 @@ import { createLogger } from '../../src/logger.js';
 import { boundHeapGrowth } from '../../src/memory-policy.js';
 import { createRuntime } from '../../src/runtime.js';
 import { buildGraphQLSchema } from '../../src/schema/build.js';
-import { createAccount } from '../../src/services/accounts.js';
+import { createAccount, findUserByEmail } from '../../src/services/accounts.js';
+import { issueApiKey } from '../../src/services/api-keys.js';
 import { PLANS } from '../../src/services/plans.js';
 
 /**
@@ -46,7 +47,12 @@ const db = await openDatabase(config, logger, { migrate: true });
 const rt = await createRuntime(config, logger, db);
 const unlimited = { tier: Tier.TEAM, limits: { ...PLANS[Tier.TEAM].limits, requestsPerMinute: 1_000_000_000, maxMemories: 1_000_000_000 }, owner: false };
 rt.entitlements.forUser = async () => unlimited;
-const account = await createAccount(rt.forkEm(), `bench-${Date.now()}@example.com`);
+// BENCH_USER_EMAIL: the account of a database seeded by an earlier run (a new key for it), else a new one.
+const email = process.env.BENCH_USER_EMAIL ?? `bench-${Date.now()}@example.com`;
+const existing = await findUserByEmail(rt.forkEm(), email);
+const account = existing
+  ? { user: existing, apiKey: await issueApiKey(rt.forkEm(), existing.id, 'bench') }
+  : await createAccount(rt.forkEm(), email);
 const app = await buildApp(rt, { schema: await buildGraphQLSchema({ extraResolvers: [BenchResolver] }) });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
