@@ -88,7 +88,16 @@ export class LocalEmbeddings implements EmbeddingModel {
     private readonly logger: LocalEmbeddingsOptions['logger'],
   ) {
     this.slots = Array.from({ length: workers }, (_, index) => ({ index, worker: null, state: 'loading' as const, pending: new Map(), crashes: 0 }));
-    for (const slot of this.slots) this.spawn(slot);
+    this.spawn(this.slots[0]!);
+  }
+
+  /**
+   * Workers load one after another: loading holds the weights twice for a moment (being decoded,
+   * and in the model), and two loads at once made the server's peak RSS (docs/embeddings.md).
+   */
+  private spawnNextLoader(after: Slot): void {
+    const next = this.slots[after.index + 1];
+    if (next && !next.worker && !this.closed) this.spawn(next);
   }
 
   /** Starts the workers and returns at once: the model loads in the background (~1–2 s). */
@@ -222,6 +231,7 @@ export class LocalEmbeddings implements EmbeddingModel {
     switch (message.kind) {
       case 'ready': {
         slot.state = 'ready';
+        this.spawnNextLoader(slot);
         this.logger?.info({ worker: slot.index, loadMs: message.loadMs }, 'embedding model loaded');
         for (const waiter of this.waiters.splice(0)) waiter.resolve();
         this.pump();
@@ -250,6 +260,7 @@ export class LocalEmbeddings implements EmbeddingModel {
 
   private loadFailed(slot: Slot, reason: string): void {
     slot.state = 'failed';
+    this.spawnNextLoader(slot);
     this.logger?.error({ worker: slot.index, reason }, 'the local embedding model did not load');
     if (this.slots.every((s) => s.state === 'failed')) {
       this.failure = reason;
