@@ -18,6 +18,11 @@ import type { SemanticSearch } from './semantic.js';
 
 /** Memories per model call: the built-in model's background chunk, small enough not to delay a recall's query for long. */
 export const EMBED_BATCH = 32;
+/**
+ * Batches in the model at once: one per thread of the built-in model (two on two cores), so both
+ * threads work on a backlog; an endpoint gets two requests at a time.
+ */
+export const EMBED_LANES = 2;
 /** A claim older than this is free again. */
 const CLAIM_TTL = '2 minutes';
 /** After a model failure, stores stop waking the worker for this long; the scheduled run retries. */
@@ -66,13 +71,19 @@ export class EmbeddingWorker {
   private async loop(): Promise<void> {
     while (this.again && !this.stopped) {
       this.again = false;
-      for (;;) {
-        const batch = await this.claim();
-        if (batch.length === 0) break;
-        if (!(await this.embed(batch))) return;
-        this.again = false;
-        if (this.stopped) return;
-      }
+      const lanes = await Promise.all(Array.from({ length: EMBED_LANES }, () => this.lane()));
+      if (lanes.includes(false)) return;
+    }
+  }
+
+  /** Claims and embeds batches until none is left; false when the model failed. */
+  private async lane(): Promise<boolean> {
+    for (;;) {
+      const batch = await this.claim();
+      if (batch.length === 0) return true;
+      if (!(await this.embed(batch))) return false;
+      this.again = false;
+      if (this.stopped) return true;
     }
   }
 

@@ -146,6 +146,8 @@ export interface FakeEmbeddings extends FakeServer {
   setLatency(ms: number): void;
   /** Number of inputs of each embeddings request received, in order. */
   batchSizes(): number[];
+  /** The most embeddings requests in progress at one time since the last reset(). */
+  maxInFlight(): number;
 }
 
 const MAX_BATCH = 2048;
@@ -171,9 +173,16 @@ function floatsToBase64(vector: number[]): string {
 export async function startFakeEmbeddings(options: StartFakeEmbeddingsOptions): Promise<FakeEmbeddings> {
   let dimensionOverride: number | undefined;
   let latencyMs = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
 
   async function embed(req: RecordedRequest): Promise<FakeReply> {
-    if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    try {
+      if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
+    } finally {
+      inFlight--;
+    }
     const body = req.body as { model?: unknown; encoding_format?: unknown; dimensions?: unknown } | undefined;
     if (typeof body?.model !== 'string' || body.model === '') {
       return openAiError(400, 'you must provide a model parameter', 'invalid_request_error');
@@ -215,6 +224,7 @@ export async function startFakeEmbeddings(options: StartFakeEmbeddingsOptions): 
     onReset: () => {
       dimensionOverride = undefined;
       latencyMs = 0;
+      maxInFlight = 0;
     },
   });
 
@@ -226,6 +236,7 @@ export async function startFakeEmbeddings(options: StartFakeEmbeddingsOptions): 
     setLatency(ms: number) {
       latencyMs = ms;
     },
+    maxInFlight: () => maxInFlight,
     batchSizes() {
       return server.requests.filter((r) => r.path === '/v1/embeddings').map((r) => inputsOf(r.body)?.length ?? 0);
     },

@@ -150,6 +150,15 @@ describe('semantic recall with pgvector and EMBEDDINGS_URL', () => {
     expect(fake.batchSizes().length).toBeGreaterThan(0);
   });
 
+  it('embeds a backlog two batches at a time, so both threads of the built-in model work on it', async () => {
+    const user = await proUser();
+    await seedMemories(server.sql, user.id, 200, 'backlog');
+    fake.setLatency(100);
+    await server.rt.embeddingWorker.drain();
+    expect(fake.maxInFlight()).toBe(2);
+    expect((await server.sql<{ n: number }>(`select count(*)::int as n from memories where user_id = ? and embedding is null`, [user.id]))[0]!.n).toBe(0);
+  });
+
   it('on an idle server, finds a memory by meaning within 1 s of its store being answered', async () => {
     const user = await proUser();
     await server.rt.scheduler.runNow(EMBED_JOB); // idle and healthy: nothing left from the tests before
