@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { createClient } from '../sdk/index.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -241,3 +242,18 @@ export async function throwawayDatabase(serverUrl: string, label: string): Promi
 }
 
 export const ratio = (value: number, baseline: number) => Math.round((value / baseline) * 1000) / 1000;
+
+/**
+ * Waits until the bench server (bench/servers/stellar.ts) has no memory left without a vector;
+ * returns the seconds waited.
+ */
+export async function waitForEmbeddings(server: BenchServer<{ url: string; apiKey: string }>, timeoutMs: number, pollMs = 500): Promise<number> {
+  const client = createClient({ url: server.info.url, apiKey: server.info.apiKey });
+  const started = Date.now();
+  for (;;) {
+    const { data } = await client.raw<{ benchPendingEmbeddings: number }, Record<string, never>>('query { benchPendingEmbeddings }');
+    if (data?.benchPendingEmbeddings === 0) return (Date.now() - started) / 1000;
+    if (Date.now() - started > timeoutMs) throw new Error(`memories still without a vector after ${timeoutMs / 1000} s: ${data?.benchPendingEmbeddings}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

@@ -1,8 +1,8 @@
 import { print } from 'graphql';
 import pg from 'pg';
-import { RecallMemoriesDocument, StoreMemoryDocument } from '../sdk/index.js';
+import { createClient, RecallMemoriesDocument, StoreMemoriesDocument, StoreMemoryDocument } from '../sdk/index.js';
 import { queryWords, queryWordsQuery, recallQuery, VECTOR_SCAN_SETTINGS } from '../src/services/recall.js';
-import { load, quantile, ratio, startServer, throwawayDatabase, withCpuPerRequest, type BenchServer, type LoadResult } from './lib.js';
+import { load, quantile, ratio, startServer, throwawayDatabase, waitForEmbeddings, withCpuPerRequest, type BenchServer, type LoadResult } from './lib.js';
 
 /**
  * Issues 4 and 16: half a million memories of one user, seeded in bulk SQL with vectors, then
@@ -96,6 +96,36 @@ function recallQueries(count: number): string[] {
     while (words.join(' ').split(' ').length < 5 + Math.floor(next() * 10)) words.push(next() < 0.5 ? word() : 'for the');
     return `${words.join(' ').split(' ').slice(0, 15).join(' ')}?`;
   });
+}
+
+/** Memories in the drain measurement. */
+const DRAIN_MEMORIES = 3_000;
+
+/** Sentences of 17–25 words, as a conversation's turns are (LoCoMo's average about 20). */
+function conversationTurns(count: number): string[] {
+  const names = ['Caroline', 'Melanie', 'Jon', 'Gina', 'Dana', 'Kim', 'Sam', 'Alex'];
+  const word = (i: number) => WORDS[(i * 7_919) % WORDS.length]!;
+  return Array.from({ length: count }, (_, i) => {
+    const extra = Array.from({ length: i % 9 }, (_, k) => word(i + 11 * k)).join(' ');
+    return `${names[i % names.length]}: I talked about the ${word(i)} with my ${word(i + 1)} last ${word(i + 2)}, and then we planned the ${word(i + 3)} for ${word(i + 4)} ${extra}`.trim();
+  });
+}
+
+/**
+ * The embedding worker's rate on a backlog: DRAIN_MEMORIES conversation-like memories stored in
+ * batches of 100, timed from the first store until none is left without a vector.
+ */
+async function measureDrain(server: BenchServer<ServerInfo>): Promise<{ memories: number; seconds: number; perSec: number }> {
+  await waitForEmbeddings(server, 10 * 60_000);
+  const client = createClient({ url: server.info.url, apiKey: server.info.apiKey });
+  const turns = conversationTurns(DRAIN_MEMORIES);
+  const started = Date.now();
+  for (let i = 0; i < turns.length; i += 100) {
+    await client.request(StoreMemoriesDocument, { inputs: turns.slice(i, i + 100).map((content) => ({ content, agent: 'drain', tags: ['bench'] })) });
+  }
+  await waitForEmbeddings(server, 10 * 60_000, 100);
+  const seconds = (Date.now() - started) / 1000;
+  return { memories: DRAIN_MEMORIES, seconds: Math.round(seconds * 10) / 10, perSec: Math.round(DRAIN_MEMORIES / seconds) };
 }
 
 /** knex `?` placeholders to `$n` for `pg`; the ranking SQL holds no other question mark. */
@@ -210,6 +240,9 @@ export async function benchMemories(opts: { databaseUrl: string; durationSec: nu
     await sqlLoad(pool, RECALL_CONNECTIONS, WARMUP_SEC, directRecall);
     const recallSql = await sqlLoad(pool, RECALL_CONNECTIONS, opts.durationSec, directRecall);
 
+    // Issue 16: the worker drains ≥ 200 memories/s (the built-in model; skipped with EMBEDDINGS=off).
+    const drain = process.env.EMBEDDINGS === 'off' ? null : await measureDrain(server);
+
     const content = (side: string, i: number) => `${side} store ${i}: ${WORDS[i % WORDS.length]} ${WORDS[(i * 7) % WORDS.length]} ${WORDS[(i * 13) % WORDS.length]}`;
     const storeGraphql = await measured(server, {
       query: print(StoreMemoryDocument),
@@ -242,6 +275,7 @@ export async function benchMemories(opts: { databaseUrl: string; durationSec: nu
         ratio: ratio(storeGraphql.requestsPerSec, insertSql.requestsPerSec),
         met: clean(storeGraphql) && storeGraphql.requestsPerSec >= 0.4 * insertSql.requestsPerSec,
       },
+      embeddingDrain: drain && { ...drain, target: '≥ 200 memories/s', met: drain.perSec >= 200 },
       serverPeakRssMb: { value: peakRssMb, met: peakRssMb < 400 },
     };
   } finally {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, RecallMemoriesDocument, StoreMemoriesDocument } from '../sdk/index.js';
-import { startServer, throwawayDatabase, type BenchServer } from './lib.js';
+import { startServer, throwawayDatabase, waitForEmbeddings, type BenchServer } from './lib.js';
 import { bm25Baseline, loadLocomo, score, type Answer, type Conversation, type Scored } from './locomo.js';
 
 /**
@@ -45,19 +45,6 @@ function targets(product: Scored, bm25: Scored) {
   };
 }
 
-const PENDING_EMBEDDINGS = 'query { benchPendingEmbeddings }';
-
-async function waitForEmbeddings(server: BenchServer<ServerInfo>): Promise<number> {
-  const client = createClient({ url: server.info.url, apiKey: server.info.apiKey });
-  const started = Date.now();
-  for (;;) {
-    const { data } = await client.raw<{ benchPendingEmbeddings: number }, Record<string, never>>(PENDING_EMBEDDINGS);
-    if (data?.benchPendingEmbeddings === 0) return Math.round((Date.now() - started) / 100) / 10;
-    if (Date.now() - started > SETTLE_TIMEOUT_MS) throw new Error(`memories still without a vector after ${SETTLE_TIMEOUT_MS / 1000} s: ${data?.benchPendingEmbeddings}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 async function runProduct(server: BenchServer<ServerInfo>, conversations: Conversation[]) {
   const client = createClient({ url: server.info.url, apiKey: server.info.apiKey });
   const storeStarted = Date.now();
@@ -80,7 +67,7 @@ async function runProduct(server: BenchServer<ServerInfo>, conversations: Conver
     }
   }
   const storeSeconds = Math.round((Date.now() - storeStarted) / 100) / 10;
-  const settleSeconds = await waitForEmbeddings(server);
+  const settleSeconds = Math.round((await waitForEmbeddings(server, SETTLE_TIMEOUT_MS)) * 10) / 10;
 
   const answers: Answer[] = [];
   const latencies: number[] = [];
