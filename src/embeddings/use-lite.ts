@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-wasm';
-import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import { GraphModel } from '@tensorflow/tfjs-converter';
 import { USE_LITE_DIM } from './protocol.js';
 import { Tokenizer, type Vocabulary } from './tokenizer.js';
 
@@ -49,8 +51,16 @@ interface ModelJson {
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
 }
 
-/** The model's graph and vocabulary, and a reader of its weight files, from the installed package. */
-async function openModelFiles(): Promise<{ model: ModelJson; vocabulary: Vocabulary; readWeights: () => ReadableStream<ArrayBuffer> }> {
+/**
+ * The model's graph and vocabulary, and its weights as tensors, from the installed package.
+ *
+ * The weights are decoded shard by shard straight into tensors: a tensor lying inside one shard is
+ * read through a view of it, and only one spanning two shards is copied. TF.js's own stream decoder
+ * slices the rest of its buffer after every tensor, which left ~75 MB of garbage per model load
+ * (each model thread's load, at the server's peak RSS); this way a load leaves at most a shard, and
+ * the garbage is collected after each one.
+ */
+async function openModelFiles(): Promise<{ model: ModelJson; vocabulary: Vocabulary; weights: tf.NamedTensorMap }> {
   const dir = join(dirname(createRequire(import.meta.url).resolve(`${MODEL_PACKAGE}/package.json`)), 'dist');
   const [model, vocabulary] = await Promise.all([
     readFile(join(dir, 'model.json'), 'utf8').then((text) => JSON.parse(text) as ModelJson),
@@ -59,19 +69,54 @@ async function openModelFiles(): Promise<{ model: ModelJson; vocabulary: Vocabul
   const paths = model.weightsManifest.flatMap((group) => group.paths);
   // The manifest names files next to it, nothing else.
   if (paths.some((p) => basename(p) !== p)) throw new Error(`${MODEL_PACKAGE}: unexpected weight path in model.json`);
-  // Shard by shard: at most one 4 MB shard is in memory besides the weights being decoded, instead
-  // of all 28 MB at once (peak memory at load, and heap fragmentation after it).
-  const readWeights = () => {
-    let next = 0;
-    return new ReadableStream<ArrayBuffer>({
-      async pull(controller) {
-        if (next === paths.length) return controller.close();
-        const bytes = await readFile(join(dir, paths[next++]!));
-        controller.enqueue(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-      },
-    });
+
+  let shard = new Uint8Array(0);
+  let shardStart = 0;
+  let nextShard = 0;
+  /** Bytes [start, end) of the shards read as one stream; calls come in increasing order. */
+  const bytes = async (start: number, end: number): Promise<Uint8Array> => {
+    let out: Uint8Array | null = null;
+    for (let at = start; at < end; ) {
+      if (at >= shardStart + shard.length) {
+        if (nextShard === paths.length) throw new Error(`${MODEL_PACKAGE}: the weight files end before the manifest does`);
+        shardStart += shard.length;
+        shard = new Uint8Array(0);
+        collectGarbage();
+        shard = await readFile(join(dir, paths[nextShard++]!));
+        continue;
+      }
+      const piece = shard.subarray(at - shardStart, Math.min(end, shardStart + shard.length) - shardStart);
+      if (!out && at + piece.length === end) return piece;
+      out ??= new Uint8Array(end - start);
+      out.set(piece, at - start);
+      at += piece.length;
+    }
+    return out ?? new Uint8Array(0);
   };
-  return { model, vocabulary, readWeights };
+
+  const weights: tf.NamedTensorMap = {};
+  let offset = 0;
+  for (const spec of model.weightsManifest.flatMap((group) => group.weights)) {
+    if ((spec.dtype !== 'float32' && spec.dtype !== 'int32') || spec.quantization) throw new Error(`${MODEL_PACKAGE}: unexpected weight ${spec.name} (${spec.dtype})`);
+    const size = tf.util.sizeFromShape(spec.shape);
+    const view = await bytes(offset, offset + size * 4);
+    offset += size * 4;
+    // The tensor copies the values into the WebAssembly heap; the view dies with its shard.
+    const values = spec.dtype === 'float32' ? new Float32Array(view.buffer, view.byteOffset, size) : new Int32Array(view.buffer, view.byteOffset, size);
+    weights[spec.name] = tf.tensor(values, spec.shape, spec.dtype);
+  }
+  shard = new Uint8Array(0);
+  collectGarbage();
+  return { model, vocabulary, weights };
+}
+
+/**
+ * Collects garbage now (V8's gc(), exposed for this): a model load's buffers would otherwise stay
+ * until V8 next looks, counted in the process's resident size meanwhile.
+ */
+export function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
 }
 
 /**
@@ -174,14 +219,13 @@ export class UseLiteEncoder {
   /** Reads the model from node_modules and builds it. */
   static async load(): Promise<UseLiteEncoder> {
     await startBackend();
-    const { model: json, vocabulary, readWeights } = await openModelFiles();
-    const model = await loadGraphModel({
-      load: async () => ({
-        modelTopology: { ...json.modelTopology, node: fuseBiasAdds(json.modelTopology.node) },
-        weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
-        getWeightStream: readWeights,
-      }),
-    });
+    const { model: json, vocabulary, weights } = await openModelFiles();
+    const model = new GraphModel({ load: async () => ({}) });
+    // The graph from our weight map (./openModelFiles); GraphModel.load() would decode them itself.
+    (model as unknown as { loadWithWeightMap(artifacts: tf.io.ModelArtifacts, weights: tf.NamedTensorMap): boolean }).loadWithWeightMap(
+      { modelTopology: { ...json.modelTopology, node: fuseBiasAdds(json.modelTopology.node) }, weightSpecs: json.weightsManifest.flatMap((group) => group.weights) },
+      weights,
+    );
     return new UseLiteEncoder(model, new Tokenizer(vocabulary));
   }
 

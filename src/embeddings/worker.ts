@@ -1,8 +1,6 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { USE_LITE_DIM, type FromWorker, type ToWorker } from './protocol.js';
-import { BACKGROUND_RUN_TOKENS, INTERACTIVE_RUN_TOKENS, UseLiteEncoder, type Encoding } from './use-lite.js';
+import { BACKGROUND_RUN_TOKENS, collectGarbage, INTERACTIVE_RUN_TOKENS, UseLiteEncoder, type Encoding } from './use-lite.js';
 
 /**
  * A worker thread of the local embedding model (./local.ts). It loads the model, then serves two
@@ -78,16 +76,6 @@ async function serve(encoder: UseLiteEncoder): Promise<never> {
 }
 
 const started = performance.now();
-/**
- * Loading leaves ~70 MB of garbage (the weight shards and their decoded copies, now inside the
- * WebAssembly heap). V8 would collect it at some later point; collecting it at once keeps it out of
- * the server's peak RSS, which the next worker's load would otherwise add to (docs/embeddings.md).
- */
-function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}
-
 UseLiteEncoder.load().then(
   (encoder) => {
     collectGarbage();
