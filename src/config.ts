@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 
 /**
  * Every environment variable is read and validated here and nowhere else (SPEC §3).
@@ -83,6 +84,8 @@ export interface Config {
   embeddings?: EmbeddingsConfig;
   /** EMBEDDINGS_DIM: the remote endpoint's dimension (the local model has its own). */
   embeddingsDim: number;
+  /** EMBEDDINGS_THREADS: worker threads of the built-in model, each with its own copy (~110 MB). */
+  embeddingsThreads: number;
   /** The dimension of stored vectors: the model's; null with EMBEDDINGS=off (no vectors). */
   vectorDim: number | null;
   providerTimeoutMs: number;
@@ -309,6 +312,8 @@ export function loadConfig(env: Env = process.env): Config {
     ? { url: embeddingsUrl, apiKey: r.str('EMBEDDINGS_API_KEY'), model: r.str('EMBEDDINGS_MODEL') ?? 'text-embedding-3-small' }
     : undefined;
   const embeddingsDim = r.int('EMBEDDINGS_DIM', 1536, 1, 16000);
+  // One per core, at most two: a third thread on two cores only takes CPU from requests (docs/embeddings.md).
+  const embeddingsThreads = r.int('EMBEDDINGS_THREADS', Math.min(2, availableParallelism()), 1, 8);
   const embeddingsModeRaw = r.str('EMBEDDINGS')?.toLowerCase() ?? (embeddingsUrl ? 'remote' : 'local');
   let embeddingsMode: EmbeddingsMode = 'local';
   if ((EMBEDDINGS_MODES as readonly string[]).includes(embeddingsModeRaw)) embeddingsMode = embeddingsModeRaw as EmbeddingsMode;
@@ -365,6 +370,7 @@ export function loadConfig(env: Env = process.env): Config {
     embeddingsMode,
     embeddings: embeddingsMode === 'remote' ? embeddings : undefined,
     embeddingsDim,
+    embeddingsThreads,
     vectorDim: embeddingsMode === 'off' ? null : embeddingsMode === 'local' ? LOCAL_EMBEDDINGS_DIM : embeddingsDim,
     providerTimeoutMs,
     trustedProxies,

@@ -93,7 +93,7 @@ async function connectRedis(url: string, logger: Logger, role: string, offlineQu
 function createModel(config: Config, logger: Logger): EmbeddingModel | null {
   if (config.embeddingsMode === 'remote') return new Embeddings(config.embeddings!, config.embeddingsDim, config.providerTimeoutMs);
   if (config.embeddingsMode !== 'local') return null;
-  const local = LocalEmbeddings.start({ logger });
+  const local = LocalEmbeddings.start({ workers: config.embeddingsThreads, logger });
   if (local.dim !== config.vectorDim) throw new Error(`the built-in model has ${local.dim} dimensions, LOCAL_EMBEDDINGS_DIM says ${config.vectorDim}`);
   return local;
 }

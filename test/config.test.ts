@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +44,13 @@ describe('configuration', () => {
     expect(loadConfig({ EMBEDDINGS: 'OFF', EMBEDDINGS_URL: url })).toMatchObject({ embeddingsMode: 'off', vectorDim: null, embeddings: undefined });
     expect(problemsOf({ EMBEDDINGS: 'remote' })).toEqual(['EMBEDDINGS=remote needs EMBEDDINGS_URL']);
     expect(problemsOf({ EMBEDDINGS: 'openai' })).toEqual(['EMBEDDINGS must be local, remote or off (got "openai")']);
+  });
+
+  it('sizes the built-in model: one thread per core, at most two, unless EMBEDDINGS_THREADS says', () => {
+    expect(loadConfig({}).embeddingsThreads).toBe(Math.min(2, availableParallelism()));
+    expect(loadConfig({ EMBEDDINGS_THREADS: '1' }).embeddingsThreads).toBe(1);
+    expect(problemsOf({ EMBEDDINGS_THREADS: '0' })).toHaveLength(1);
+    expect(problemsOf({ EMBEDDINGS_THREADS: 'many' })).toHaveLength(1);
   });
 
   it('accepts STELLAR_DB_URL as an alias of DATABASE_URL', () => {

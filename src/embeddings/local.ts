@@ -19,7 +19,7 @@ export interface LocalEmbeddingsOptions {
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
-/** One worker per core, at most two: measured in docs/embeddings.md (memory and throughput). */
+/** One worker per core, at most two (the server's default is EMBEDDINGS_THREADS): docs/embeddings.md. */
 export const DEFAULT_WORKERS = Math.min(2, availableParallelism());
 
 /** Texts per background job handed to one worker. */
