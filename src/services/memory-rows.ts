@@ -9,7 +9,8 @@ import { orbitSql, zoneOf } from './scoring.js';
 export const NOT_EXPIRED = '(m.expires_at is null or m.expires_at > now())';
 
 /** The columns a memory is answered with, and its orbit score (the zone) computed by the database. */
-export const MEMORY_COLUMNS = [
+/** The table columns a memory is answered with. */
+export const MEMORY_COLUMN_NAMES = [
   'id',
   'user_id',
   'agent_id',
@@ -23,8 +24,9 @@ export const MEMORY_COLUMNS = [
   'last_recalled_at',
   'recall_count',
   'expires_at',
-]
-  .map((column) => `m.${column}`)
+] as const;
+
+export const MEMORY_COLUMNS = MEMORY_COLUMN_NAMES.map((column) => `m.${column}`)
   .concat(`${orbitSql('m')} as orbit`)
   .join(', ');
 

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../errors.js';
 import type { SemanticSearch } from './semantic.js';
 import * as valid from './memory-input.js';
-import { MEMORY_COLUMNS, NOT_EXPIRED, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
+import { MEMORY_COLUMN_NAMES, MEMORY_COLUMNS, NOT_EXPIRED, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
 import { BM25, CONTEXT_GAIN, frequencySql, ORBIT_SHARE, ORBIT_WEIGHTS, orbitSql, recencySql, RELEVANCE_WEIGHTS, SEMANTIC_SIMILARITY_FLOOR } from './scoring.js';
 import type { UsageMeter } from './usage.js';
 import type { Warn } from './warnings.js';
@@ -228,6 +228,11 @@ export function queryWords(rows: readonly WordRow[]): QueryWords {
   return { terms, averageLength, bound };
 }
 
+/** A hit's columns, with its recall count and time as this recall's bump left them. */
+const BUMPED_COLUMNS = MEMORY_COLUMN_NAMES.map((column) =>
+  column === 'recall_count' || column === 'last_recalled_at' ? `coalesce(b.${column}, t.${column}) as ${column}` : `t.${column}`,
+).join(', ');
+
 /**
  * Statement 2, the ranking (the benchmark runs exactly this SQL too). Knex placeholders (`?`).
  *
@@ -237,7 +242,9 @@ export function queryWords(rows: readonly WordRow[]): QueryWords {
  * 2. Each candidate's signals (scoring.ts): BM25, its cosine and its predecessor's (the memory
  *    stored just before it in its agent), importance, recency, frequency; relevance and score.
  * 3. A hit matches by words or by its own meaning (its context only ranks it). The best `limit` are
- *    returned, their recall count and time bumped in the same statement.
+ *    returned, their recall count and time bumped in the same statement. The bump locks the hits in
+ *    id order: concurrent recalls ranking the same memories in different orders deadlocked when each
+ *    locked them in its own ranking order.
  */
 export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string; params: unknown[] } {
   const p = new Params();
@@ -300,14 +307,18 @@ export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string;
       order by score desc, id
       limit ${limit}
     ),
-    recalled as (
+    locked as (select m.id from memories m where m.id in (select id from ranked) order by m.id for update of m),
+    bumped as (
       update memories m set recall_count = m.recall_count + 1, last_recalled_at = now()
-      from ranked r
-      where m.id = r.id
-      returning ${MEMORY_COLUMNS}, r.score, r.relevance, r.lexical, r.semantic, r.importance as importance_signal, r.recency, r.frequency
+      from locked l
+      where m.id = l.id
+      returning m.id, m.recall_count, m.last_recalled_at
     )
-    select recalled.*, a.name as agent
-    from recalled join agents a on a.id = recalled.agent_id
-    order by recalled.score desc, recalled.id`;
+    select ${MEMORY_COLUMNS}, m.score, m.relevance, m.lexical, m.semantic, m.importance_signal, m.recency, m.frequency, a.name as agent
+    from (
+      select ${BUMPED_COLUMNS}, r.score, r.relevance, r.lexical, r.semantic, r.importance as importance_signal, r.recency, r.frequency
+      from ranked r join memories t on t.id = r.id left join bumped b on b.id = r.id
+    ) m join agents a on a.id = m.agent_id
+    order by m.score desc, m.id`;
   return { sql, params: p.values };
 }

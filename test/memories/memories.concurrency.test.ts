@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createClient, CreateAgentDocument, QuotaExceededError, StoreMemoryDocument, type StellarClient } from '../../sdk/index.js';
+import { createClient, CreateAgentDocument, QuotaExceededError, RecallMemoriesDocument, StoreMemoriesDocument, StoreMemoryDocument, type StellarClient } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
 import { grantTier, registerUser, type TestUser } from '../support/accounts.js';
 import { SHARED_DATABASE_SKIP_REASON, sharedDatabaseAvailable } from '../support/database.js';
@@ -99,6 +99,27 @@ function concurrencyTests(label: string, setup: () => Promise<Setup>) {
       expect(answered.filter((a) => !a.deduped)).toHaveLength(10);
       expect([await rowCount(env.sql, user.id, 'memories'), await counter(env.sql, user.id, 'MEMORIES')]).toEqual([5_000, 5_000]);
       expect(await termStatisticsDrift(env.sql)).toEqual([]);
+    });
+
+    it('60 concurrent recalls ranking the same memories in different orders all answer, and each counts once per hit', async () => {
+      env ??= await setup();
+      const user = await env.register();
+      await grantTier(env, user.id, Tier.TEAM);
+      // Enough memories that the planner finds the hits by id, in each recall's own order.
+      await seedMemories(env.sql, user.id, 3_000);
+      await env.sql('analyze memories');
+      const fruits = ['apple', 'banana', 'cherry', 'damson', 'elder', 'fig'];
+      const fruit = (i: number) => fruits[i % fruits.length]!;
+      // Memory i holds fruit i three times, the next twice, the one after once: each two-fruit query ranks the memories its own way.
+      await user.client.request(StoreMemoriesDocument, {
+        inputs: fruits.map((_, i) => ({ content: `basket ${i}: ${fruit(i)} ${fruit(i)} ${fruit(i)} ${fruit(i + 1)} ${fruit(i + 1)} ${fruit(i + 2)}` })),
+      });
+      const queries = fruits.map((_, i) => `${fruit(i)} ${fruit(i + 3)}`);
+      const results = await settle(60, env.clientsFor(user), (client, i) => client.request(RecallMemoriesDocument, { input: { query: queries[i % queries.length]!, limit: 6 } }));
+      expect(outcomes(results).reasons).toEqual([]);
+      const hits = results.reduce((sum, r) => sum + (r.status === 'fulfilled' ? r.value.recallMemories.length : 0), 0);
+      const [counted] = await env.sql<{ n: number }>(`select sum(recall_count)::int as n from memories where user_id = ?`, [user.id]);
+      expect(counted!.n).toBe(hits);
     });
 
     it('20 concurrent stores of identical content leave one memory: one store, the rest deduped', async () => {
