@@ -114,13 +114,18 @@ export class EmbeddingWorker {
     }
     if (this.failedAt !== null) this.logger.info('embedding model available again');
     this.failedAt = null;
-    await this.forkEm().execute(
-      `update memories m set embedding = v.embedding::vector, embedding_claimed_at = null
+    // A memory another transaction holds (a store deduplicating onto it, a recall bumping it) is
+    // skipped, not waited for: those lock in their own order, and waiting deadlocked with them. Its
+    // claim lapses after CLAIM_TTL and a later run embeds it.
+    const saved = await this.forkEm().execute<{ id: string }[]>(
+      `with free as (select m.id from memories m where m.id in (${batch.map(() => '?').join(', ')}) and m.embedding is null for update skip locked)
+       update memories m set embedding = v.embedding::vector, embedding_claimed_at = null
        from (values ${batch.map(() => '(?::uuid, ?)').join(', ')}) as v(id, embedding)
-       where m.id = v.id and m.embedding is null`,
-      batch.flatMap((m, i) => [m.id, vectorLiteral(vectors[i]!)]),
+       where m.id = v.id and m.id in (select id from free)
+       returning m.id`,
+      [...batch.map((m) => m.id), ...batch.flatMap((m, i) => [m.id, vectorLiteral(vectors[i]!)])],
     );
-    this.embedded += batch.length;
+    this.embedded += saved.length;
     return true;
   }
 }

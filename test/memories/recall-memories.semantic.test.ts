@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RecallMemoriesDocument, StoreMemoriesDocument, StoreMemoryDocument, type RecallInput } from '../../sdk/index.js';
 import { EMBED_JOB } from '../../src/jobs/memories.js';
@@ -214,6 +215,31 @@ describe.skipIf(!sharedDatabaseAvailable())(`two instances embedding one backlog
       expect(new Set(sent).size).toBe(300);
     } finally {
       await Promise.all(instances.map((instance) => instance.stop()));
+    }
+  });
+});
+
+describe.skipIf(databaseMode() === 'embedded')('the embedding worker beside other writers (needs DATABASE_URL: one connection holds a lock)', () => {
+  it('skips a memory another transaction holds instead of waiting for it, and embeds the rest', async () => {
+    const user = await proUser();
+    await seedMemories(server.sql, user.id, 40, 'beside a writer');
+    const [held] = await server.sql<{ id: string }>(`select id from memories where user_id = ? order by created_at, id limit 1`, [user.id]);
+    // As a store deduplicating onto it would (they lock in their own order; waiting deadlocked with them).
+    const writer = new pg.Client({ connectionString: server.rt.config.databaseUrl });
+    await writer.connect();
+    try {
+      await writer.query('begin');
+      await writer.query('select 1 from memories where id = $1 for update', [held!.id]);
+      const outcome = await Promise.race([
+        server.rt.embeddingWorker.drain().then(() => 'drained'),
+        new Promise((resolve) => setTimeout(() => resolve('still waiting after 3 s'), 3_000)),
+      ]);
+      expect(outcome).toBe('drained');
+      const pending = await server.sql<{ id: string }>(`select id from memories where user_id = ? and embedding is null`, [user.id]);
+      expect(pending.map((row) => row.id)).toEqual([held!.id]);
+    } finally {
+      await writer.query('rollback');
+      await writer.end();
     }
   });
 });
