@@ -109,7 +109,11 @@ export class EmbeddingWorker {
     } catch (err) {
       if (this.failedAt === null) this.logger.warn({ err, pending: batch.length }, 'embedding model unavailable: memories without a vector wait for the next run');
       this.failedAt = Date.now();
-      await this.forkEm().execute(`update memories set embedding_claimed_at = null where id in (${batch.map(() => '?').join(', ')})`, batch.map((m) => m.id));
+      // Skipping rows another transaction holds, as below; their claims lapse.
+      await this.forkEm().execute(
+        `update memories set embedding_claimed_at = null where id in (select id from memories where id in (${batch.map(() => '?').join(', ')}) for update skip locked)`,
+        batch.map((m) => m.id),
+      );
       return false;
     }
     if (this.failedAt !== null) this.logger.info('embedding model available again');

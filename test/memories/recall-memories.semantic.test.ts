@@ -220,20 +220,20 @@ describe.skipIf(!sharedDatabaseAvailable())(`two instances embedding one backlog
 });
 
 describe.skipIf(databaseMode() === 'embedded')('the embedding worker beside other writers (needs DATABASE_URL: one connection holds a lock)', () => {
-  it('skips a memory another transaction holds instead of waiting for it, and embeds the rest', async () => {
+  it('skips a memory another transaction took after the claim instead of waiting for it, and embeds the rest', async () => {
     const user = await proUser();
-    await seedMemories(server.sql, user.id, 40, 'beside a writer');
+    await seedMemories(server.sql, user.id, 10, 'beside a writer');
     const [held] = await server.sql<{ id: string }>(`select id from memories where user_id = ? order by created_at, id limit 1`, [user.id]);
-    // As a store deduplicating onto it would (they lock in their own order; waiting deadlocked with them).
     const writer = new pg.Client({ connectionString: server.rt.config.databaseUrl });
     await writer.connect();
     try {
+      fake.setLatency(400); // the batch is claimed, then in the model a while (within PROVIDER_TIMEOUT_MS)
+      const drained = server.rt.embeddingWorker.drain().then(() => 'drained');
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      // As a store deduplicating onto it would (stores lock in their own order; waiting deadlocked with them).
       await writer.query('begin');
       await writer.query('select 1 from memories where id = $1 for update', [held!.id]);
-      const outcome = await Promise.race([
-        server.rt.embeddingWorker.drain().then(() => 'drained'),
-        new Promise((resolve) => setTimeout(() => resolve('still waiting after 3 s'), 3_000)),
-      ]);
+      const outcome = await Promise.race([drained, new Promise((resolve) => setTimeout(() => resolve('still waiting after 4 s'), 4_000))]);
       expect(outcome).toBe('drained');
       const pending = await server.sql<{ id: string }>(`select id from memories where user_id = ? and embedding is null`, [user.id]);
       expect(pending.map((row) => row.id)).toEqual([held!.id]);
