@@ -19,7 +19,9 @@ export class Migration20261206000002_agent_terms extends Migration {
       create function memory_agent_terms(agent_id uuid, search tsvector) returns text[]
       language sql immutable strict parallel safe
       return array(select agent_id::text || ' ' || lexeme from unnest(tsvector_to_array(search)) as lexeme)`);
-    this.addSql(`create index memories_agent_terms_idx on memories using gin (memory_agent_terms(agent_id, search))`);
+    // fastupdate off: with GIN's pending list every recall scanned all the entries added since the
+    // last vacuum (up to 4 MB: ~480 pages per query word after 50,000 stores, 5 ms instead of 1).
+    this.addSql(`create index memories_agent_terms_idx on memories using gin (memory_agent_terms(agent_id, search)) with (fastupdate = off)`);
     this.addSql(`drop index memories_search_idx`);
     this.addSql(`alter table memories set (fillfactor = 90)`);
   }
