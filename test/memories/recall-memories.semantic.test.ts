@@ -151,11 +151,6 @@ describe('semantic recall with pgvector and EMBEDDINGS_URL', () => {
     expect(fake.batchSizes().length).toBeGreaterThan(0);
   });
 
-  it('keeps vectors in the memory row, where a recall reads its candidates\' (not in TOAST)', async () => {
-    const [column] = await server.sql<{ attstorage: string }>(`select attstorage from pg_attribute where attrelid = 'memories'::regclass and attname = 'embedding'`);
-    expect(column!.attstorage).toBe('m');
-  });
-
   it('embeds a backlog two batches at a time, so both threads of the built-in model work on it', async () => {
     const user = await proUser();
     await seedMemories(server.sql, user.id, 200, 'backlog');
