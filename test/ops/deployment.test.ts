@@ -20,6 +20,17 @@ describe('fly.toml', () => {
     expect(fly.env.NODE_ENV).toBe('production');
   });
 
+  it('gives machines the memory the README says the server needs on their CPU count', async () => {
+    const fly = parse(await read('fly.toml')) as Record<string, any>;
+    const readme = await read('README.md');
+    const megabytes = Number(/^(\d+)mb$/.exec(fly.vm[0].memory)![1]);
+    // One CPU: the built-in model runs one thread (EMBEDDINGS_THREADS defaults to one per core).
+    expect(fly.vm[0].cpus).toBe(1);
+    expect(readme).toContain(`with 1 shared CPU and ${megabytes} MB`);
+    const needed = Number(/With one CPU the built-in model runs one thread and the server peaks at\s+about (\d+) MB/.exec(readme)![1]);
+    expect(needed).toBeLessThan(megabytes * 0.8);
+  });
+
   it('runs a release command that exists in the built image', async () => {
     const fly = parse(await read('fly.toml')) as Record<string, any>;
     const script = String(fly.deploy.release_command).split(' ')[1]!;
