@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { EmbeddingsUnavailable, type EmbeddingModel } from './model.js';
@@ -14,13 +13,10 @@ import { USE_LITE_DIM, USE_LITE_NAME, type FromWorker, type Lane, type ToWorker 
  */
 
 export interface LocalEmbeddingsOptions {
-  /** Worker threads, each with its own copy of the model (~60–70 MB). */
-  workers?: number;
+  /** Worker threads, each with its own copy of the model (EMBEDDINGS_THREADS: docs/embeddings.md). */
+  workers: number;
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
-
-/** One worker per core, at most two (the server's default is EMBEDDINGS_THREADS): docs/embeddings.md. */
-export const DEFAULT_WORKERS = Math.min(2, availableParallelism());
 
 /** Texts per background job handed to one worker. */
 const BATCH_CHUNK = 32;
@@ -101,8 +97,8 @@ export class LocalEmbeddings implements EmbeddingModel {
   }
 
   /** Starts the workers and returns at once: the model loads in the background (~1–2 s). */
-  static start(options: LocalEmbeddingsOptions = {}): LocalEmbeddings {
-    const workers = options.workers ?? DEFAULT_WORKERS;
+  static start(options: LocalEmbeddingsOptions): LocalEmbeddings {
+    const { workers } = options;
     if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
     return new LocalEmbeddings(workers, options.logger);
   }
