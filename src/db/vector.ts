@@ -47,13 +47,6 @@ export async function prepareVectorColumn(em: EntityManager, dim: number, logger
       await tx.execute('alter table memories drop column embedding');
     }
     if (!column || column.dim !== dim) await tx.execute(`alter table memories add column embedding vector(${dim})`);
-    // Vectors stay in TOAST (pgvector's default), although reading 150 candidates' vectors from it
-    // costs ~22 ms against ~1 ms in the row: in the row (STORAGE MAIN) a memory is ~2.4 KB, no page
-    // has room for a second version of it, and every recall-count bump became a new row version
-    // with an entry in each index, the HNSW one included (~6 ms per hit at 500,000 memories).
-    // A bumped row of ~400 bytes stays on its page (fillfactor 90, a HOT update). docs/recall.md.
-    const [storage] = await tx.execute<{ attstorage: string }[]>(`select attstorage from pg_attribute where attrelid = 'memories'::regclass and attname = 'embedding' and not attisdropped`);
-    if (storage?.attstorage === 'm') await tx.execute('alter table memories alter column embedding set storage external');
     if (dim <= HNSW_MAX_DIM) {
       await tx.execute(`create index if not exists memories_embedding_idx on memories using hnsw (embedding vector_cosine_ops)`);
     } else {

@@ -105,8 +105,6 @@ async function openModelFiles(): Promise<{ model: ModelJson; vocabulary: Vocabul
     const values = spec.dtype === 'float32' ? new Float32Array(view.buffer, view.byteOffset, size) : new Int32Array(view.buffer, view.byteOffset, size);
     weights[spec.name] = tf.tensor(values, spec.shape, spec.dtype);
   }
-  shard = new Uint8Array(0);
-  collectGarbage();
   return { model, vocabulary, weights };
 }
 
@@ -114,7 +112,7 @@ async function openModelFiles(): Promise<{ model: ModelJson; vocabulary: Vocabul
  * Collects garbage now (V8's gc(), exposed for this): a model load's buffers would otherwise stay
  * until V8 next looks, counted in the process's resident size meanwhile.
  */
-export function collectGarbage(): void {
+function collectGarbage(): void {
   setFlagsFromString('--expose-gc');
   (runInNewContext('gc') as () => void)();
 }
@@ -226,6 +224,8 @@ export class UseLiteEncoder {
       { modelTopology: { ...json.modelTopology, node: fuseBiasAdds(json.modelTopology.node) }, weightSpecs: json.weightsManifest.flatMap((group) => group.weights) },
       weights,
     );
+    // The model JSON and the graph's transformation are garbage now too.
+    collectGarbage();
     return new UseLiteEncoder(model, new Tokenizer(vocabulary));
   }
 

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { USE_LITE_DIM, type FromWorker, type ToWorker } from './protocol.js';
-import { BACKGROUND_RUN_TOKENS, collectGarbage, INTERACTIVE_RUN_TOKENS, UseLiteEncoder, type Encoding } from './use-lite.js';
+import { BACKGROUND_RUN_TOKENS, INTERACTIVE_RUN_TOKENS, UseLiteEncoder, type Encoding } from './use-lite.js';
 
 /**
  * A worker thread of the local embedding model (./local.ts). It loads the model, then serves two
@@ -78,7 +78,6 @@ async function serve(encoder: UseLiteEncoder): Promise<never> {
 const started = performance.now();
 UseLiteEncoder.load().then(
   (encoder) => {
-    collectGarbage();
     post({ kind: 'ready', loadMs: Math.round(performance.now() - started) });
     void serve(encoder);
   },
