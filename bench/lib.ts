@@ -224,21 +224,28 @@ export async function load(options: {
 }
 
 /** A fresh database on the PostgreSQL server at `serverUrl`, and how to drop it. */
-export async function throwawayDatabase(serverUrl: string, label: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `stellar_bench_${label}_${process.pid}_${Date.now().toString(36)}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`create database ${name}`);
+/** One statement on its own connection to the PostgreSQL server at `serverUrl` (create or drop a database). */
+export async function adminQuery(serverUrl: string, sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    return await client.query(sql, params);
+  } finally {
+    await client.end();
+  }
+}
+
+/** `serverUrl` pointing at database `name`. */
+export function databaseUrl(serverUrl: string, name: string): string {
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
+  return url.toString();
+}
+
+export async function throwawayDatabase(serverUrl: string, label: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `stellar_bench_${label}_${process.pid}_${Date.now().toString(36)}`;
+  await adminQuery(serverUrl, `create database ${name}`);
+  return { url: databaseUrl(serverUrl, name), drop: async () => void (await adminQuery(serverUrl, `drop database if exists ${name} with (force)`)) };
 }
 
 export const ratio = (value: number, baseline: number) => Math.round((value / baseline) * 1000) / 1000;

@@ -2,7 +2,7 @@ import { print } from 'graphql';
 import pg from 'pg';
 import { createClient, RecallMemoriesDocument, StoreMemoriesDocument, StoreMemoryDocument } from '../sdk/index.js';
 import { queryWords, queryWordsQuery, recallQuery, VECTOR_SCAN_SETTINGS } from '../src/services/recall.js';
-import { load, quantile, ratio, startServer, throwawayDatabase, waitForEmbeddings, withCpuPerRequest, type BenchServer, type LoadResult } from './lib.js';
+import { adminQuery, databaseUrl, load, quantile, ratio, startServer, throwawayDatabase, waitForEmbeddings, withCpuPerRequest, type BenchServer, type LoadResult } from './lib.js';
 
 /**
  * Issues 4 and 16: half a million memories of one user, seeded in bulk SQL with vectors, then
@@ -181,17 +181,9 @@ async function benchDatabase(serverUrl: string): Promise<{ url: string; kept: bo
   const name = process.env.BENCH_KEEP_DATABASE;
   if (!name) return { ...(await throwawayDatabase(serverUrl, 'memories')), kept: false };
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error('BENCH_KEEP_DATABASE: a lower-case SQL name');
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [name]);
-    if (!rowCount) await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), kept: true, drop: async () => {} };
+  const { rowCount } = await adminQuery(serverUrl, 'select 1 from pg_database where datname = $1', [name]);
+  if (!rowCount) await adminQuery(serverUrl, `create database ${name}`);
+  return { url: databaseUrl(serverUrl, name), kept: true, drop: async () => {} };
 }
 
 export async function benchMemories(opts: { databaseUrl: string; durationSec: number; redisUrl?: string }): Promise<Record<string, unknown>> {
