@@ -1,14 +1,14 @@
 import { print } from 'graphql';
 import pg from 'pg';
 import { createClient, RecallMemoriesDocument, StoreMemoriesDocument, StoreMemoryDocument } from '../sdk/index.js';
-import { queryWords, queryWordsQuery, recallQuery, VECTOR_SCAN_SETTINGS } from '../src/services/recall.js';
+import { queryWords, queryWordsQuery, recallQuery, VECTOR_SCAN_SETTINGS } from '../src/services/memories/recall.js';
 import { adminQuery, databaseUrl, load, quantile, ratio, startServer, throwawayDatabase, waitForEmbeddings, withCpuPerRequest, type BenchServer, type LoadResult } from './lib.js';
 
 /**
  * Issues 4 and 16: half a million memories of one user, seeded in bulk SQL with vectors, then
  * - recallMemories of natural-language questions through GraphQL (10 connections; the server's
  *   built-in model embeds each query) beside the very same two statements
- *   (`recallQuery` of src/services/recall.ts) run straight through `pg` by 10 clients;
+ *   (`recallQuery` of src/services/memories/recall.ts) run straight through `pg` by 10 clients;
  * - storeMemory through GraphQL (50 connections) beside plain INSERTs through `pg` (50 clients);
  * - the server's peak RSS (VmHWM of its process).
  * The server is the product's composition in its own process (bench/servers/stellar.ts: a TEAM

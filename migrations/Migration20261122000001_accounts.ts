@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-/** Accounts, API keys and recovery codes (SPEC §5). */
+/** Accounts, API keys and recovery codes (docs/api.md). */
 export class Migration20261122000001_accounts extends Migration {
   override up(): void {
     this.addSql(`

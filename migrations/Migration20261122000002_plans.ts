@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-/** Plan enforcement (SPEC §6): subscriptions and grants behind the effective tier, quotas, rate limits, usage. */
+/** Plan enforcement (docs/api.md): subscriptions and grants behind the effective tier, quotas, rate limits, usage. */
 export class Migration20261122000002_plans extends Migration {
   override up(): void {
     this.addSql(`

@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * Agents and memories (SPEC §7). The optional `embedding vector(n)` column is not here: its
+ * Agents and memories (docs/memories.md). The optional `embedding vector(n)` column is not here: its
  * dimension comes from EMBEDDINGS_DIM and pgvector may be missing, so src/db/vector.ts adds it at
  * start when it can.
  */
@@ -48,7 +48,7 @@ export class Migration20261122000003_memories extends Migration {
     this.addSql(`create index memories_expires_idx on memories (expires_at) where expires_at is not null`);
 
     // A store inserts its memory and counts it in one statement; when the quota refuses, the statement
-    // calls this to abort itself, insert included (src/services/quota.ts QUOTA_REFUSED_SQLSTATE).
+    // calls this to abort itself, insert included (src/services/limits/quota.ts QUOTA_REFUSED_SQLSTATE).
     this.addSql(`
       create function refuse_over_quota(resource text) returns boolean language plpgsql volatile as $$
       begin

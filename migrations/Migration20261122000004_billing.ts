@@ -1,8 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * Billing (SPEC §8): checkouts started by `checkout`, TossPayments billing keys and charges, and the
- * audit trail of every subscription or grant change (`subscription_events`, SPEC §9).
+ * Billing (docs/billing.md): checkouts started by `checkout`, TossPayments billing keys and charges, and the
+ * audit trail of every subscription or grant change (`subscription_events`, docs/billing.md).
  */
 export class Migration20261122000004_billing extends Migration {
   override up(): void {

@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * The webhook ledger (SPEC §9): every verified provider event, once per (provider, event id). The
+ * The webhook ledger (docs/billing.md): every verified provider event, once per (provider, event id). The
  * row and the state change it causes commit in one transaction; a failed event stays here as FAILED
  * (with its payload) until a redelivery or `adminReplayWebhookEvent` applies it.
  */

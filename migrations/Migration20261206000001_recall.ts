@@ -40,7 +40,7 @@ export class Migration20261206000001_recall extends Migration {
     // (tokens); the lexeme '' (never a real lexeme) holds the agent's memory count and total length.
     // Stores append signed deltas (no row is ever updated by a store, so concurrent stores never
     // wait on each other here, whatever the lexemes); reads add `memory_terms` and the deltas up; a
-    // job folds the deltas into `memory_terms` (src/services/memory-jobs.ts).
+    // job folds the deltas into `memory_terms` (src/services/memories/memory-jobs.ts).
     this.addSql(`
       create table memory_terms (
         agent_id uuid not null,

@@ -1,5 +1,5 @@
 /**
- * Typed errors for the codes of SPEC §4. `StellarError.from` picks the class for a GraphQL error,
+ * Typed errors for the error codes of docs/api.md. `StellarError.from` picks the class for a GraphQL error,
  * so callers can `catch (e) { if (e instanceof RateLimitedError) sleep(e.retryAfterSeconds) }`.
  */
 

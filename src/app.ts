@@ -16,7 +16,7 @@ import { lazyChildLogger } from './logger.js';
 import { mcpRoutes } from './mcp/server.js';
 import { webhookRoutes } from './rest-webhooks/index.js';
 import type { Runtime } from './runtime.js';
-import { buildGraphQLSchema } from './schema/build.js';
+import { buildGraphQLSchema } from './graphql/schema/build.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 
 /**
- * Every environment variable is read and validated here and nowhere else (SPEC §3).
+ * Every environment variable is read and validated here and nowhere else (docs/operations.md).
  * `loadConfig` collects every problem before failing so an operator fixes them in one pass.
  */
 

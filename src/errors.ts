@@ -3,7 +3,7 @@ import type { Provider, QuotaResource, Tier } from './entities/enums.js';
 import { RETRY_AFTER_HEADER } from './http/headers.js';
 
 /**
- * The error codes a client can act on (SPEC §4), and the one error class services throw.
+ * The error codes a client can act on (docs/api.md), and the one error class services throw.
  * `AppError` is a GraphQLError so the GraphQL layer passes it through untouched; the REST layer
  * maps `code` to an HTTP status. Anything that is not an AppError is an internal error.
  */

@@ -1,21 +1,22 @@
 import { DriverException } from '@mikro-orm/core';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.js';
+import { API_KEY_HEADER } from './http/headers.js';
 
 /**
  * Paths pino blanks wherever they occur in a log object. Nothing logs these on purpose; this is
- * the second line of defence for keys, secrets, card data and webhook signatures (SPEC §10).
+ * the second line of defence for keys, secrets, card data and webhook signatures (docs/operations.md).
  */
 const REDACT = [
   'req.headers.authorization',
-  'req.headers["x-api-key"]',
+  `req.headers["${API_KEY_HEADER}"]`,
   'req.headers.cookie',
   'req.headers["stripe-signature"]',
   'req.headers["x-signature"]',
   'req.headers["tosspayments-webhook-signature"]',
   'req.headers["x-demo-signature"]',
   'headers.authorization',
-  'headers["x-api-key"]',
+  `headers["${API_KEY_HEADER}"]`,
   'headers["stripe-signature"]',
   'headers["x-signature"]',
   'headers["tosspayments-webhook-signature"]',

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
- * Every Prometheus metric the service exports (SPEC §10), in one place. One registry per runtime,
+ * Every Prometheus metric the service exports (docs/operations.md), in one place. One registry per runtime,
  * so several server instances in one process (tests) never share or collide.
  */
 export function createMetrics() {

@@ -1,7 +1,7 @@
-import { Provider, QuotaResource, Tier } from '../entities/enums.js';
+import { Provider, QuotaResource, Tier } from './entities/enums.js';
 
 /**
- * The plan table (SPEC §6): the single source of every limit and price. Prices are in the
+ * The plan table (docs/api.md): the single source of every limit and price. Prices are in the
  * currency's minor unit (USD cents, KRW won).
  */
 

@@ -1,12 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { rateLimited, unauthenticated } from './errors.js';
 import type { Runtime } from './runtime.js';
-import type { Caller, Principal } from './services/authentication.js';
-import { OWNER_ENTITLEMENT, type Entitlement } from './services/entitlements.js';
-import type { StoreDeps } from './services/memory-store.js';
-import type { QuotaCheck } from './services/quota.js';
-import { readUserWindow, spendUserBudget, type WindowState } from './services/rate-limiter.js';
-import type { RecallDeps } from './services/recall.js';
+import type { Caller, Principal } from './services/accounts/authentication.js';
+import { OWNER_ENTITLEMENT, type Entitlement } from './services/billing/entitlements.js';
+import type { StoreDeps } from './services/memories/memory-store.js';
+import type { QuotaCheck } from './services/limits/quota.js';
+import { readUserWindow, spendUserBudget, type WindowState } from './services/limits/rate-limiter.js';
+import type { RecallDeps } from './services/memories/recall.js';
 import type { ResponseWarning } from './services/warnings.js';
 
 /**

@@ -4,25 +4,25 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
-import { addAccountJobs } from './jobs/accounts.js';
-import { addBillingJobs } from './jobs/billing.js';
-import { addMemoryJobs } from './jobs/memories.js';
+import { accountJobs } from './jobs/accounts.js';
+import { billingJobs } from './jobs/billing.js';
+import { memoryJobs } from './jobs/memories.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/index.js';
-import { ensureOwner } from './services/accounts.js';
-import { Authenticator } from './services/authentication.js';
-import { LocalBus, PostgresBus, RedisBus, type CacheBus } from './services/cache-bus.js';
-import { Embeddings } from './services/embeddings.js';
-import { EmbeddingWorker } from './services/embedding-worker.js';
-import { SemanticSearch } from './services/semantic.js';
+import { ensureOwner } from './services/accounts/accounts.js';
+import { Authenticator } from './services/accounts/authentication.js';
+import { LocalBus, PostgresBus, RedisBus, type CacheBus } from './cache/cache-bus.js';
+import { Embeddings } from './embeddings/remote.js';
+import { EmbeddingWorker } from './services/memories/embedding-worker.js';
+import { SemanticSearch } from './services/memories/semantic.js';
 import { LocalEmbeddings } from './embeddings/local.js';
 import type { EmbeddingModel } from './embeddings/model.js';
-import { Entitlements } from './services/entitlements.js';
-import { StoreCombiner } from './services/memory-store.js';
-import { createMailer, type Mailer } from './services/mailer.js';
-import { MemoryCounterStore, PostgresCounterStore, RateLimiter, RedisCounterStore } from './services/rate-limiter.js';
-import { FLUSH_INTERVAL_MS, UsageMeter } from './services/usage.js';
+import { Entitlements } from './services/billing/entitlements.js';
+import { StoreCombiner } from './services/memories/store-combiner.js';
+import { createMailer, type Mailer } from './services/accounts/mailer.js';
+import { MemoryCounterStore, PostgresCounterStore, RateLimiter, RedisCounterStore } from './services/limits/rate-limiter.js';
+import { UsageMeter } from './services/limits/usage.js';
 
 /**
  * The long-lived parts of one server instance, built once at start and handed to the HTTP layer.
@@ -44,11 +44,11 @@ export interface Runtime {
   mailer: Mailer;
   /** What semantic recall this deployment can do (pgvector, the embedding model). */
   semantic: SemanticSearch;
-  /** Embeds stored memories in the background (src/services/embedding-worker.ts). */
+  /** Embeds stored memories in the background (src/services/memories/embedding-worker.ts). */
   embeddingWorker: EmbeddingWorker;
-  /** Writes one user's concurrent single stores together (src/services/memory-store.ts). */
+  /** Writes one user's concurrent single stores together (src/services/memories/store-combiner.ts). */
   storeCombiner: StoreCombiner;
-  /** The payment providers that are on (SPEC §8), built once from the configuration. */
+  /** The payment providers that are on (docs/billing.md), built once from the configuration. */
   providers: ProviderRegistry;
   scheduler: Scheduler;
   metrics: Metrics;
@@ -130,25 +130,6 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     metrics.jobDuration.observe({ job }, ms / 1000);
   });
 
-  scheduler.add({
-    name: 'flush-usage',
-    everyMs: FLUSH_INTERVAL_MS,
-    run: async () => {
-      await usage.flush();
-      const touched = authenticator.drainTouched();
-      if (touched.length === 0) return;
-      await forkEm().execute(
-        `update api_keys set last_used_at = now()
-         where id in (${touched.map(() => '?').join(', ')})
-           and (last_used_at is null or last_used_at < now() - interval '1 minute')`,
-        touched,
-      );
-    },
-  });
-  if (store.kind === 'postgres') {
-    scheduler.add({ name: 'prune-rate-limits', everyMs: 60_000, run: () => PostgresCounterStore.prune(forkEm()) });
-  }
-
   const model = db.vectorSearch ? createModel(config, logger) : null;
   if (!db.vectorSearch && config.embeddingsMode !== 'off') logger.warn({ embeddings: config.embeddingsMode }, 'no vector search on this database: the embedding model is not started, recall matches words only');
   const semantic = new SemanticSearch(config.embeddingsMode, db.vectorSearch, config.vectorDim ?? config.embeddingsDim, model, logger);
@@ -193,8 +174,6 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
       subscriber?.disconnect();
     },
   };
-  addAccountJobs(rt);
-  addBillingJobs(rt);
-  addMemoryJobs(rt);
+  for (const job of [...accountJobs(rt), ...billingJobs(rt), ...memoryJobs(rt)]) scheduler.add(job);
   return rt;
 }

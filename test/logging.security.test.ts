@@ -1,47 +1,35 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createClient,
-  CreateApiKeyDocument,
-  MeDocument,
-  RecoverApiKeyDocument,
-  RequestApiKeyRecoveryDocument,
-  RotateApiKeyDocument,
-  StoreMemoryDocument,
-} from '../sdk/index.js';
+import { describe, expect, it } from 'vitest';
+import { createClient, CreateApiKeyDocument, MeDocument, RecoverApiKeyDocument, RequestApiKeyRecoveryDocument, RotateApiKeyDocument, StoreMemoryDocument } from '../sdk/index.js';
 import { Tier } from '../src/entities/enums.js';
 import { grantTier, registerUser } from './support/accounts.js';
 import { LogCapture } from './support/logs.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { useTestServer } from './support/server.js';
 
 const ADMIN_KEY = 'admin-secret-never-logged-0001';
 const logs = new LogCapture();
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer({ logs, env: { ADMIN_API_KEY: ADMIN_KEY } });
-});
-afterAll(() => server?.close());
+const ctx = useTestServer({ logs, env: { ADMIN_API_KEY: ADMIN_KEY } });
 
 describe('logs never contain secrets', () => {
   it('keeps keys, recovery codes and the admin key out of every log line, even at trace level', async () => {
-    const user = await registerUser(server);
-    await grantTier(server, user.id, Tier.PRO);
+    const user = await registerUser(ctx.server);
+    await grantTier(ctx.server, user.id, Tier.PRO);
     const secrets = [user.secret, ADMIN_KEY];
     const { createApiKey } = await user.client.request(CreateApiKeyDocument, { input: { name: 'second' } });
     secrets.push(createApiKey.secret);
-    await createClient({ url: server.graphqlUrl, headers: { 'x-api-key': createApiKey.secret } }).request(MeDocument);
-    await createClient({ url: server.graphqlUrl, headers: { authorization: `Bearer ${ADMIN_KEY}` } }).raw(MeDocument);
+    await createClient({ url: ctx.server.graphqlUrl, headers: { 'x-api-key': createApiKey.secret } }).request(MeDocument);
+    await createClient({ url: ctx.server.graphqlUrl, headers: { authorization: `Bearer ${ADMIN_KEY}` } }).raw(MeDocument);
     const { rotateApiKey } = await user.client.request(RotateApiKeyDocument, { id: createApiKey.apiKey.id });
     secrets.push(rotateApiKey.secret);
 
-    await server.client().request(RequestApiKeyRecoveryDocument, { email: user.email });
-    const mail = (await server.mails()).at(-1)!;
+    await ctx.server.client().request(RequestApiKeyRecoveryDocument, { email: user.email });
+    const mail = (await ctx.server.mails()).at(-1)!;
     const code = /\b(\d{6})\b/.exec(mail.text)![1]!;
     secrets.push(code);
-    await server.client().raw(RecoverApiKeyDocument, { email: user.email, code: code === '999999' ? '000000' : '999999' });
-    const { recoverApiKey } = await server.client().request(RecoverApiKeyDocument, { email: user.email, code });
+    await ctx.server.client().raw(RecoverApiKeyDocument, { email: user.email, code: code === '999999' ? '000000' : '999999' });
+    const { recoverApiKey } = await ctx.server.client().request(RecoverApiKeyDocument, { email: user.email, code });
     secrets.push(recoverApiKey.secret);
     // A GET with a key in the query string (a client mistake) must not leak through the access log either.
-    await fetch(`${server.graphqlUrl}?query=${encodeURIComponent('{ me { id } }')}&key=${user.secret}`, { headers: { 'apollo-require-preflight': '1' } });
+    await fetch(`${ctx.server.graphqlUrl}?query=${encodeURIComponent('{ me { id } }')}&key=${user.secret}`, { headers: { 'apollo-require-preflight': '1' } });
 
     const text = logs.text();
     expect(logs.lines.length).toBeGreaterThan(10);
@@ -57,14 +45,14 @@ describe('logs never contain secrets', () => {
 
 describe('database errors in the logs', () => {
   it('carry PostgreSQL\'s message and code, never the statement, its values or row details', async () => {
-    const user = await registerUser(server);
+    const user = await registerUser(ctx.server);
     const content = `private thought ${Math.random().toString(36).slice(2)}`;
-    await server.sql(`alter table memories rename to memories_away`);
+    await ctx.server.sql(`alter table memories rename to memories_away`);
     try {
       const response = await user.client.raw(StoreMemoryDocument, { input: { content } });
       expect(response.errors[0]!.extensions!.code).toBe('INTERNAL_SERVER_ERROR');
     } finally {
-      await server.sql(`alter table memories_away rename to memories`);
+      await ctx.server.sql(`alter table memories_away rename to memories`);
     }
     const failure = logs.entries().find((e) => e.msg === 'GraphQL operation failed' && JSON.stringify(e).includes('memories'));
     expect(failure).toBeDefined();

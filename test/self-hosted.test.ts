@@ -1,17 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ForbiddenError, MeDocument, RegisterDocument, RequestApiKeyRecoveryDocument, UnauthenticatedError, UsageDocument, CreateApiKeyDocument } from '../sdk/index.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { useTestServer } from './support/server.js';
 
 const OWNER_KEY = 'my-self-hosted-owner-key-0123456789';
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer({ env: { STELLAR_BILLING_ENABLED: 'false', STELLAR_API_KEY: OWNER_KEY } });
-});
-afterAll(() => server?.close());
+const ctx = useTestServer({ env: { STELLAR_BILLING_ENABLED: 'false', STELLAR_API_KEY: OWNER_KEY } });
 
 describe('self-hosted mode (STELLAR_BILLING_ENABLED=false)', () => {
   it('treats STELLAR_API_KEY as the owner: TEAM, no limits, no rate-limit headers', async () => {
-    const owner = server.client(OWNER_KEY);
+    const owner = ctx.server.client(OWNER_KEY);
     expect((await owner.request(MeDocument)).me.tier).toBe('TEAM');
     const response = await owner.raw(UsageDocument);
     expect(response.errors).toEqual([]);
@@ -21,15 +17,15 @@ describe('self-hosted mode (STELLAR_BILLING_ENABLED=false)', () => {
   });
 
   it('refuses any other key', async () => {
-    await expect(server.client('sk-stellar-' + 'a'.repeat(32)).request(MeDocument)).rejects.toBeInstanceOf(UnauthenticatedError);
-    await expect(server.client(OWNER_KEY + 'x').request(MeDocument)).rejects.toBeInstanceOf(UnauthenticatedError);
+    await expect(ctx.server.client('sk-stellar-' + 'a'.repeat(32)).request(MeDocument)).rejects.toBeInstanceOf(UnauthenticatedError);
+    await expect(ctx.server.client(OWNER_KEY + 'x').request(MeDocument)).rejects.toBeInstanceOf(UnauthenticatedError);
   });
 
   it('answers the billing operations with FORBIDDEN "billing is disabled"', async () => {
-    const owner = server.client(OWNER_KEY);
+    const owner = ctx.server.client(OWNER_KEY);
     for (const call of [
-      () => server.client().request(RegisterDocument, { input: { email: 'a@example.com' } }),
-      () => server.client().request(RequestApiKeyRecoveryDocument, { email: 'a@example.com' }),
+      () => ctx.server.client().request(RegisterDocument, { input: { email: 'a@example.com' } }),
+      () => ctx.server.client().request(RequestApiKeyRecoveryDocument, { email: 'a@example.com' }),
       () => owner.request(CreateApiKeyDocument, { input: { name: 'x' } }),
     ]) {
       const error = await call().catch((e: unknown) => e);

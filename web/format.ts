@@ -11,7 +11,7 @@ type Limits = Plan['limits'];
 
 const LOCALE = 'en-US';
 
-/** Amounts are in the currency's minor unit (SPEC §6): cents for USD, won for KRW. */
+/** Amounts are in the currency's minor unit (docs/api.md): cents for USD, won for KRW. */
 export function formatMoney(amount: number, currency: string): string {
   const code = currency.toUpperCase();
   const digits = new Intl.NumberFormat(LOCALE, { style: 'currency', currency: code }).resolvedOptions().maximumFractionDigits ?? 2;
@@ -50,7 +50,7 @@ export const PROVIDER_LABELS: Record<Provider, { name: string; detail: string }>
   DEMO: { name: 'Demo', detail: 'No money moves (not in production)' },
 };
 
-/** The providers the server has on, read from a paid plan's prices (SPEC §6: one price per provider that is on). */
+/** The providers the server has on, read from a paid plan's prices (docs/billing.md: one price per provider that is on). */
 export function configuredProviders(plans: readonly Plan[]): Provider[] {
   const offered = new Set(plans.flatMap((plan) => plan.prices.map((price) => price.provider)));
   return PROVIDER_ORDER.filter((provider) => offered.has(provider));

@@ -1,5 +1,5 @@
 /**
- * The landing page: plans read live from `plans`, and the checkout modal (SPEC §11). The provider
+ * The landing page: plans read live from `plans`, and the checkout modal (docs/development.md). The provider
  * choice offers exactly the providers the server prices (a provider is priced only when it is on),
  * errors are the server's own messages, and the only navigation away is to the URL `checkout`
  * returned or through the Toss SDK.

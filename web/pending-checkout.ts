@@ -1,7 +1,7 @@
 /**
  * What the landing page hands to the billing pages across the provider's redirect. It lives in
  * sessionStorage (this tab only, gone when the tab closes) and never in a URL: an API key in a URL
- * ends up in history, proxy logs and Referer headers (SPEC §11).
+ * ends up in history, proxy logs and Referer headers (docs/development.md).
  */
 
 import type { Provider, Tier } from '../sdk/generated/graphql.js';

@@ -8,10 +8,10 @@ import type { GraphQLContext } from '../../src/graphql/context.js';
 import { createLogger } from '../../src/logger.js';
 import { boundHeapGrowth } from '../../src/memory-policy.js';
 import { createRuntime } from '../../src/runtime.js';
-import { buildGraphQLSchema } from '../../src/schema/build.js';
-import { createAccount, findUserByEmail } from '../../src/services/accounts.js';
-import { issueApiKey } from '../../src/services/api-keys.js';
-import { PLANS } from '../../src/services/plans.js';
+import { buildGraphQLSchema } from '../../src/graphql/schema/build.js';
+import { createAccount, findUserByEmail } from '../../src/services/accounts/accounts.js';
+import { issueApiKey } from '../../src/services/accounts/api-keys.js';
+import { PLANS } from '../../src/plans.js';
 
 /**
  * The product's server as production composes it, plus two bench-only changes: a `benchPing`

@@ -1,7 +1,7 @@
 /**
  * What recall and the embedding job need from a sentence-embedding model, whichever runs it: the
  * built-in one in worker threads (src/embeddings/local.ts) or an OpenAI-compatible endpoint
- * (src/services/embeddings.ts). See docs/embeddings.md.
+ * (src/embeddings/remote.ts). See docs/embeddings.md.
  */
 export interface EmbeddingModel {
   /** Identifies the vectors: two models with different names give incomparable vectors. */

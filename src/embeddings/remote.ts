@@ -1,5 +1,5 @@
 import type { EmbeddingsConfig } from '../config.js';
-import { EmbeddingsUnavailable, type EmbeddingModel } from '../embeddings/model.js';
+import { EmbeddingsUnavailable, type EmbeddingModel } from './model.js';
 
 export { EmbeddingsUnavailable };
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Entity, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 
-/** A named memory space of one user (SPEC §7). Every account has `default`. */
+/** A named memory space of one user (docs/memories.md). Every account has `default`. */
 @Entity({ tableName: 'agents' })
 @Unique({ properties: ['userId', 'name'] })
 export class Agent {

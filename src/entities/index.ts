@@ -1,11 +1,11 @@
 import { Agent } from './Agent.js';
 import { ApiKey } from './ApiKey.js';
-import { Grant } from './Grant.js';
-import { RecoveryCode } from './RecoveryCode.js';
-import { Subscription } from './Subscription.js';
 import { User } from './User.js';
 
-export { Agent, ApiKey, Grant, RecoveryCode, Subscription, User };
+export { Agent, ApiKey, User };
 
-/** Every entity the ORM knows; tables without an entity are reached with plain SQL. */
-export const entities = [User, ApiKey, RecoveryCode, Subscription, Grant, Agent];
+/**
+ * Every entity the ORM knows: the rows services load, change and flush as objects. Every other table
+ * is read and written with plain SQL and one row type per table (docs/architecture.md, "Data access").
+ */
+export const entities = [User, ApiKey, Agent];

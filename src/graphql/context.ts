@@ -1,7 +1,8 @@
 import type { FastifyRequest } from 'fastify';
+import { presentedKey } from '../http/headers.js';
 import { createRequestScope, requirePrincipal, type RequestScope } from '../request-scope.js';
 import type { Runtime } from '../runtime.js';
-import type { Principal } from '../services/authentication.js';
+import type { Principal } from '../services/accounts/authentication.js';
 
 export { requirePrincipal };
 
@@ -13,7 +14,7 @@ export interface GraphQLContext extends RequestScope {
 }
 
 export async function createContext(rt: Runtime, request: FastifyRequest): Promise<GraphQLContext> {
-  const caller = await rt.authenticator.identify(request.headers);
+  const caller = await rt.authenticator.identify(presentedKey(request.headers));
   return createRequestScope(rt, caller, String(request.id), { clientIp: request.clientIp, loaders: new Map<string, unknown>() });
 }
 

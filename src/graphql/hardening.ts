@@ -2,7 +2,7 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ValidationRule } from 'graphql';
 
 /**
- * Limits on what one operation may ask for (SPEC §10). Each refusal is a GraphQL error with a code
+ * Limits on what one operation may ask for (docs/operations.md). Each refusal is a GraphQL error with a code
  * before anything executes. The values are the README's "GraphQL limits" table.
  */
 export const OPERATION_LIMITS = {

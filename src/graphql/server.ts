@@ -6,11 +6,11 @@ import type { FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import type { Runtime } from '../runtime.js';
 import { createContext, type GraphQLContext } from './context.js';
-import { errorLoggingPlugin, formatError } from './errors-plugin.js';
+import { errorLoggingPlugin, formatError } from './plugins/errors-plugin.js';
 import { hardening } from './hardening.js';
-import { limitsPlugin } from './limits-plugin.js';
-import { warningsPlugin } from './warnings-plugin.js';
-import { metricsPlugin } from './metrics-plugin.js';
+import { limitsPlugin } from './rate-limits/limits-plugin.js';
+import { warningsPlugin } from './plugins/warnings-plugin.js';
+import { metricsPlugin } from './plugins/metrics-plugin.js';
 
 /**
  * Apollo Server at /graphql (GET for queries, POST), with the plugins that enforce limits and

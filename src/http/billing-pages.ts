@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Runtime } from '../runtime.js';
-import { findOpenDemoCheckout, payDemoCheckout, type WebhookDelivery } from '../services/demo-checkout.js';
+import { findOpenDemoCheckout, payDemoCheckout, type WebhookDelivery } from '../services/billing/demo-checkout.js';
 import { escapeHtml, PAGE_HEADERS, renderPage } from './page-layout.js';
 
 /**

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { PAGE_HEADERS, renderPage } from './page-layout.js';
 
 /**
- * Where providers send buyers back (SPEC §11): `/billing/success`, `/billing/cancel`,
+ * Where providers send buyers back (docs/development.md): `/billing/success`, `/billing/cancel`,
  * `/billing/toss/success`, `/billing/toss/fail`, `/billing/manage`. Static markup; the billing
  * script (web/billing.ts) fills it from sessionStorage and the API, so nothing secret is ever in a
  * URL or rendered by the server.

@@ -3,7 +3,7 @@ import { BlockList, isIP } from 'node:net';
 import type { Config } from '../config.js';
 
 /**
- * The one place the client's address is decided (SPEC §5; docs/security.md). A request's own
+ * The one place the client's address is decided (docs/security.md). A request's own
  * connection address counts, unless that connection comes from TRUSTED_PROXIES: then the proxy's
  * CLIENT_IP_HEADER (Fly's `Fly-Client-IP`, which Fly's proxy always sets itself) when configured,
  * otherwise the right-most X-Forwarded-For entry that is not itself a trusted proxy. Headers on a
@@ -58,20 +58,4 @@ export function clientIp(remoteAddress: string | undefined, headers: IncomingHtt
     if (!isTrusted(trusted, hop)) break;
   }
   return client;
-}
-
-/**
- * The per-IP limit's bucket for an address: IPv4 as it is, IPv6 per /64 (one subscriber's network
- * holds 2^64 addresses, so counting them one by one would give one client endless buckets).
- */
-export function ipBucket(address: string): string {
-  if (isIP(address) !== 6) return address;
-  const [head = '', tail = ''] = address.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = address.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups
-    .slice(0, 4)
-    .map((g) => Number.parseInt(g || '0', 16).toString(16))
-    .join(':')}::/64`;
 }

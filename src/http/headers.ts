@@ -5,6 +5,8 @@
  */
 
 export const REQUEST_ID_HEADER = 'x-request-id';
+/** A user's key, as an alternative to `Authorization: Bearer <key>`. */
+export const API_KEY_HEADER = 'x-api-key';
 /** The user's per-minute budget. */
 export const RATE_LIMIT_LIMIT_HEADER = 'x-ratelimit-limit';
 /** Units left in the current window after this request. */
@@ -24,4 +26,18 @@ export function rateLimitHeaders(window: { limit: number; remaining: number; res
     [RATE_LIMIT_REMAINING_HEADER, String(window.remaining)],
     [RATE_LIMIT_RESET_HEADER, String(Math.floor(window.resetAt.getTime() / 1000))],
   ];
+}
+
+type HeaderBag = Record<string, string | string[] | undefined>;
+
+/** The key from `Authorization: Bearer <key>` or `X-API-Key: <key>`; '' when a header is present but empty or not Bearer. */
+export function presentedKey(headers: HeaderBag): string | undefined {
+  const authorization = headers.authorization;
+  if (typeof authorization === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    return match ? match[1]! : '';
+  }
+  const apiKey = headers[API_KEY_HEADER];
+  if (typeof apiKey === 'string') return apiKey.trim();
+  return undefined;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Base64Url } from '../crypto.js';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,7 @@ import type { Runtime } from '../runtime.js';
 import { escapeHtml } from './page-layout.js';
 
 /**
- * The landing page and its static files from public/ (SPEC §11): `/`, the stylesheet, the icon and
+ * The landing page and its static files from public/ (docs/development.md): `/`, the stylesheet, the icon and
  * the browser bundles under /assets (built from web/ by `npm run build:web`, committed; the list of
  * files is read at start, so the build's shared chunk needs no route of its own). They are
  * read once at start and served from memory with an ETag; the server holds no page logic.
@@ -37,7 +37,7 @@ const TYPES: Record<string, string> = {
 
 function staticFile(body: Buffer, name: string): StaticFile {
   const type = TYPES[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream';
-  return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+  return { body, type, etag: `"${sha256Base64Url(body).slice(0, 27)}"` };
 }
 
 function send(request: FastifyRequest, reply: FastifyReply, file: StaticFile): FastifyReply {

@@ -2,7 +2,7 @@ import { getDirectives } from '@graphql-tools/utils';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { GraphQLInputObjectType, GraphQLObjectType, isInputObjectType, type GraphQLSchema } from 'graphql';
 import { ErrorCode } from '../errors.js';
-import { RATE_LIMIT_COST } from '../schema/directives/rate-limit.js';
+import { RATE_LIMIT_COST } from '../graphql/rate-limits/rate-limit-directive.js';
 import { WarningCode } from '../services/warnings.js';
 import { inputObjectSchema, outputSchema, outputSerializer, type JsonSchema } from './graphql-types.js';
 import { TOOLS, type ToolDefinition } from './tools.js';

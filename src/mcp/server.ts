@@ -19,7 +19,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { GraphQLSchema } from 'graphql';
 import packageJson from '../../package.json' with { type: 'json' };
 import { clientError, ErrorCode, isUnexpected, responseHeadersOf } from '../errors.js';
-import { rateLimitHeaders } from '../http/headers.js';
+import { presentedKey, rateLimitHeaders } from '../http/headers.js';
 import { countRefusal } from '../metrics.js';
 import { chargeRequest, createRequestScope, windowForHeaders, type RequestScope } from '../request-scope.js';
 import type { Runtime } from '../runtime.js';
@@ -85,7 +85,7 @@ export async function mcpRoutes(app: FastifyInstance, { rt, schema }: { rt: Runt
     if (origin !== undefined && !allowedOrigins.has(origin)) {
       return sendJsonRpcError(reply, 403, SERVER_ERROR, `Origin ${origin} is not allowed (CORS_ORIGINS)`);
     }
-    const caller = await rt.authenticator.identify(request.headers);
+    const caller = await rt.authenticator.identify(presentedKey(request.headers));
     if (caller.kind !== 'user') {
       const presented = caller.kind !== 'anonymous';
       reply.header('www-authenticate', `Bearer realm="stellar-memory"${presented ? ', error="invalid_token"' : ''}`);

@@ -1,6 +1,6 @@
 import { memoryDeps, requirePrincipal, storeDeps, type RequestScope } from '../request-scope.js';
-import { countMemoriesByAgent, listAgents } from '../services/agents.js';
-import { countMemories, forgetMemory, listMemories, MAX_PAGE_SIZE } from '../services/memories.js';
+import { countMemoriesByAgent, listAgents } from '../services/memories/agents.js';
+import { countMemories, forgetMemory, listMemories, MAX_PAGE_SIZE } from '../services/memories/memories.js';
 import {
   DEFAULT_AGENT,
   MAX_CONTENT_CHARS,
@@ -8,10 +8,10 @@ import {
   MAX_METADATA_BYTES,
   MAX_TAG_CHARS,
   MAX_TAGS,
-} from '../services/memory-input.js';
-import { MAX_STORE_BATCH, storeMemories, storeMemory, type StoreMemoryInput } from '../services/memory-store.js';
-import { MAX_QUERY_CHARS, MAX_RECALL_HITS, recallMemories, type RecallInput } from '../services/recall.js';
-import { usageReport } from '../services/usage-report.js';
+} from '../services/memories/memory-input.js';
+import { MAX_STORE_BATCH, storeMemories, storeMemory, type StoreMemoryInput } from '../services/memories/memory-store.js';
+import { MAX_QUERY_CHARS, MAX_RECALL_HITS, recallMemories, type RecallInput } from '../services/memories/recall.js';
+import { usageReport } from '../services/limits/usage-report.js';
 
 /**
  * The memory tools an agent sees over MCP. Each is the MCP door to one GraphQL field, its twin:

@@ -13,7 +13,8 @@ import {
   type VerifiedWebhook,
   type WebhookRequest,
 } from './types.js';
-import { headerValue, hmacSha256, ignored, parseJsonBody, signaturesEqual } from './webhook.js';
+import { hmacSha256, signaturesEqual } from '../crypto.js';
+import { headerValue, ignored, parseJsonBody } from './webhook.js';
 
 /** The header of a demo event's signature: hex HMAC-SHA256 of the raw body. */
 const DEMO_SIGNATURE_HEADER = 'x-demo-signature';

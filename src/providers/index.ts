@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { Provider } from '../entities/enums.js';
 import { providerNotConfigured } from '../errors.js';
-import { enabledProviders } from '../services/plans.js';
+import { enabledProviders } from '../plans.js';
 import { DemoProvider } from './demo.js';
 import { LemonSqueezyProvider } from './lemonsqueezy.js';
 import type { StripeProvider } from './stripe.js';

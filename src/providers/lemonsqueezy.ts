@@ -3,7 +3,7 @@ import type { LemonConfig } from '../config.js';
 import { Provider, SubscriptionStatus, Tier } from '../entities/enums.js';
 import { providerError } from '../errors.js';
 import { ProviderHttp, asDate, asString, pick } from './http.js';
-import { sha256Hex } from '../services/secrets.js';
+import { hmacSha256, sha256Hex, signaturesEqual } from '../crypto.js';
 import {
   BillingEventType,
   WebhookRejected,
@@ -17,7 +17,7 @@ import {
   type VerifiedWebhook,
   type WebhookRequest,
 } from './types.js';
-import { headerValue, hmacSha256, ignored, parseJsonBody, signaturesEqual, typeForStatus } from './webhook.js';
+import { headerValue, ignored, parseJsonBody, typeForStatus } from './webhook.js';
 
 /** The normalized type of each subscription_* event (its status decides CANCELED and EXPIRED). */
 const SUBSCRIPTION_EVENTS: Record<string, BillingEventType> = {

@@ -18,7 +18,7 @@ import {
 } from './types.js';
 import { headerValue, ignored, typeForStatus } from './webhook.js';
 
-/** Stripe's default, and SPEC §9: a signature older than this is refused (replays). */
+/** Stripe's default, and our rule (docs/billing.md): a signature older than this is refused (replays). */
 const STRIPE_SIGNATURE_TOLERANCE_S = 300;
 
 /**

@@ -18,7 +18,8 @@ import {
   type VerifiedWebhook,
   type WebhookRequest,
 } from './types.js';
-import { headerValue, hmacSha256, ignored, parseJsonBody, signaturesEqual } from './webhook.js';
+import { hmacSha256, signaturesEqual } from '../crypto.js';
+import { headerValue, ignored, parseJsonBody } from './webhook.js';
 
 /**
  * TossPayments card auto-billing (API version 2022-11-16) over a small fetch client with Basic auth

@@ -1,7 +1,7 @@
 import type { Provider, SubscriptionStatus, Tier } from '../entities/enums.js';
 
 /**
- * The one interface every payment provider implements (SPEC §8). A provider translates its own API
+ * The one interface every payment provider implements (docs/billing.md). A provider translates its own API
  * to these shapes and knows nothing of users or tiers beyond the ids it is handed and the
  * price/variant → tier map it was built with.
  */
@@ -68,7 +68,7 @@ export interface RemoteSubscriptionState {
   stateAt: Date;
 }
 
-/** Normalized event types (SPEC §8): what a provider event means for a subscription. */
+/** Normalized event types (docs/billing.md): what a provider event means for a subscription. */
 export const BillingEventType = {
   SUBSCRIPTION_CREATED: 'SUBSCRIPTION_CREATED',
   SUBSCRIPTION_UPDATED: 'SUBSCRIPTION_UPDATED',

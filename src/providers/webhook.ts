@@ -1,4 +1,3 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { BillingEventType, NormalizedWebhook, WebhookRequest } from './types.js';
 import { SubscriptionStatus } from '../entities/enums.js';
 import { WebhookRejected } from './types.js';
@@ -21,16 +20,6 @@ export function parseJsonBody(rawBody: Buffer): Record<string, unknown> {
     // refused below
   }
   throw new WebhookRejected(400, 'the body is not a JSON object');
-}
-
-export const hmacSha256 = (secret: string, data: string | Buffer, encoding: 'hex' | 'base64'): string =>
-  createHmac('sha256', secret).update(data).digest(encoding);
-
-/** Equal signatures, compared in constant time after a length check (a different length is unequal). */
-export function signaturesEqual(given: string, expected: string): boolean {
-  const a = Buffer.from(given, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 export const ignored = (reason: string): NormalizedWebhook => ({ kind: 'ignored', reason });

@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { Provider } from '../entities/enums.js';
 import { RETRY_AFTER_HEADER } from '../http/headers.js';
 import type { Runtime } from '../runtime.js';
-import { receiveWebhook } from '../services/apply-webhook-event.js';
+import { receiveWebhook } from '../services/billing/webhooks/apply-webhook-event.js';
 
-/** The raw body limit of the webhook routes (SPEC §9). */
+/** The raw body limit of the webhook routes (docs/billing.md). */
 const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
 /** One route per provider; `/webhooks/demo` exists only outside production. */
@@ -16,7 +16,7 @@ const WEBHOOK_ROUTES: ReadonlyArray<{ path: string; provider: Provider }> = [
 ];
 
 /**
- * The REST sidecar for payment providers (SPEC §9). In its own encapsulated scope every body is
+ * The REST sidecar for payment providers (docs/billing.md). In its own encapsulated scope every body is
  * read as raw bytes (signatures are computed over them), whatever its content type, up to 1 MB; the
  * rest of the server keeps its parsers. The routes only adapt HTTP to the shared ingest service.
  */

@@ -1,5 +1,5 @@
 import { badInput } from '../errors.js';
-import { isUuid } from './api-keys.js';
+import { isUuid } from './accounts/api-keys.js';
 
 /**
  * Keyset cursors on (a timestamp, an id), for listings newest first. The timestamp is PostgreSQL's

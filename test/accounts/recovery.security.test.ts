@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BadUserInputError, MeDocument, RecoverApiKeyDocument, RequestApiKeyRecoveryDocument } from '../../sdk/index.js';
 import { registerUser, type TestUser } from '../support/accounts.js';
 import { ManualClock } from '../support/clock.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
 /**
  * Recovery-code brute force (issue 15, finding 1): a new code every minute used to bring 5 fresh
@@ -11,18 +11,14 @@ import { startTestServer, type TestServer } from '../support/server.js';
  */
 
 const clock = new ManualClock();
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer({ clock });
-});
-afterAll(() => server?.close());
+const ctx = useTestServer({ clock });
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-const requestCode = async (email: string) => (await server.client().request(RequestApiKeyRecoveryDocument, { email })).requestApiKeyRecovery;
-const recover = (email: string, code: string) => server.client().request(RecoverApiKeyDocument, { email, code });
-const mailsTo = async (email: string) => (await server.mails()).filter((m) => m.to === email);
+const requestCode = async (email: string) => (await ctx.server.client().request(RequestApiKeyRecoveryDocument, { email })).requestApiKeyRecovery;
+const recover = (email: string, code: string) => ctx.server.client().request(RecoverApiKeyDocument, { email, code });
+const mailsTo = async (email: string) => (await ctx.server.mails()).filter((m) => m.to === email);
 
 async function newCode(email: string): Promise<string> {
   const before = (await mailsTo(email)).length;
@@ -49,7 +45,7 @@ const stillWorks = async (user: TestUser) => expect((await user.client.request(M
 
 describe('recovery lockout across codes', () => {
   it('10 failures within 24 hours over three codes lock recovery: the right code is refused like a wrong one', async () => {
-    const user = await registerUser(server);
+    const user = await registerUser(ctx.server);
     const ordinary = await refusal(user.email, '000000'); // no code yet: the ordinary refusal
 
     const first = await newCode(user.email);
@@ -79,11 +75,11 @@ describe('recovery lockout across codes', () => {
     clock.advance(HOUR);
     const after = await newCode(user.email);
     const { recoverApiKey } = await recover(user.email, after);
-    expect((await server.client(recoverApiKey.secret).request(MeDocument)).me.id).toBe(user.id);
+    expect((await ctx.server.client(recoverApiKey.secret).request(MeDocument)).me.id).toBe(user.id);
   });
 
   it('failures older than 24 hours no longer count', async () => {
-    const user = await registerUser(server);
+    const user = await registerUser(ctx.server);
     await guessWrong(user, await newCode(user.email), 5);
     clock.advance(MINUTE + 1_000);
     await guessWrong(user, await newCode(user.email), 4); // 9 within the day
@@ -95,8 +91,8 @@ describe('recovery lockout across codes', () => {
   });
 
   it('the lock is per account: another account recovers meanwhile', async () => {
-    const victim = await registerUser(server);
-    const other = await registerUser(server);
+    const victim = await registerUser(ctx.server);
+    const other = await registerUser(ctx.server);
     for (let round = 0; round < 2; round++) {
       await guessWrong(victim, await newCode(victim.email), 5);
       clock.advance(MINUTE + 1_000);

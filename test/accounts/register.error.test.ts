@@ -1,15 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BadUserInputError, EmailTakenError, RegisterDocument } from '../../sdk/index.js';
 import { uniqueEmail } from '../support/accounts.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
 
-const register = (email: string) => server.client().request(RegisterDocument, { input: { email } });
+const register = (email: string) => ctx.server.client().request(RegisterDocument, { input: { email } });
 
 describe('register errors', () => {
   it('refuses an email that has an account, in any case or spacing, and issues no key', async () => {
@@ -18,7 +14,7 @@ describe('register errors', () => {
     for (const variant of [email, email.toUpperCase(), `  ${email}\t`, ` ${email.replace(/^./, (c) => c.toUpperCase())}`]) {
       await expect(register(variant)).rejects.toBeInstanceOf(EmailTakenError);
     }
-    const keys = await server.sql(`select id from api_keys where user_id = ?`, [first.user.id]);
+    const keys = await ctx.server.sql(`select id from api_keys where user_id = ?`, [first.user.id]);
     expect(keys).toHaveLength(1);
   });
 
@@ -37,8 +33,8 @@ describe('register errors', () => {
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(rejected.every((r) => r.reason instanceof EmailTakenError)).toBe(true);
-    const users = await server.sql<{ id: string }>(`select id from users where email = ?`, [email]);
+    const users = await ctx.server.sql<{ id: string }>(`select id from users where email = ?`, [email]);
     expect(users).toHaveLength(1);
-    expect(await server.sql(`select id from api_keys where user_id = ?`, [users[0]!.id])).toHaveLength(1);
+    expect(await ctx.server.sql(`select id from api_keys where user_id = ?`, [users[0]!.id])).toHaveLength(1);
   });
 });

@@ -1,19 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClient, MeDocument, RegisterDocument } from '../../sdk/index.js';
-import { sha256Hex } from '../../src/services/secrets.js';
+import { sha256Hex } from '../../src/crypto.js';
 import { uniqueEmail } from '../support/accounts.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
 
 describe('register', () => {
   it('creates a FREE account and a key that works with both auth headers', async () => {
     const email = uniqueEmail('Happy');
-    const { register } = await server.client().request(RegisterDocument, { input: { email: `  ${email.toUpperCase()} ` } });
+    const { register } = await ctx.server.client().request(RegisterDocument, { input: { email: `  ${email.toUpperCase()} ` } });
 
     expect(register.user.email).toBe(email.toLowerCase());
     expect(register.user.tier).toBe('FREE');
@@ -24,17 +20,17 @@ describe('register', () => {
     expect(apiKey.name).toBe('default');
     expect(apiKey.revokedAt).toBeNull();
 
-    const viaBearer = await server.client(secret).request(MeDocument);
+    const viaBearer = await ctx.server.client(secret).request(MeDocument);
     expect(viaBearer.me.id).toBe(register.user.id);
 
-    const viaHeader = createClient({ url: server.graphqlUrl, headers: { 'x-api-key': secret } });
+    const viaHeader = createClient({ url: ctx.server.graphqlUrl, headers: { 'x-api-key': secret } });
     const viaApiKeyHeader = await viaHeader.request(MeDocument);
     expect(viaApiKeyHeader.me.email).toBe(email.toLowerCase());
   });
 
   it('stores only the SHA-256 digest of the key', async () => {
-    const { register } = await server.client().request(RegisterDocument, { input: { email: uniqueEmail() } });
-    const rows = await server.sql<Record<string, unknown>>(`select * from api_keys where user_id = ?`, [register.user.id]);
+    const { register } = await ctx.server.client().request(RegisterDocument, { input: { email: uniqueEmail() } });
+    const rows = await ctx.server.sql<Record<string, unknown>>(`select * from api_keys where user_id = ?`, [register.user.id]);
     expect(rows).toHaveLength(1);
     expect(rows[0]!.key_hash).toBe(sha256Hex(register.apiKey.secret));
     expect(JSON.stringify(rows)).not.toContain(register.apiKey.secret);

@@ -13,7 +13,7 @@ import { registerUser } from '../support/accounts.js';
 import { ADMIN_KEY, STRIPE, seedSubscription, useBillingServer } from '../support/billing.js';
 import { deliver, stripeDelivery } from '../support/webhooks.js';
 
-/** The operator's operations (SPEC §4) with the admin key. */
+/** The operator's operations (docs/api.md) with the admin key. */
 
 const ctx = useBillingServer({ providers: ['stripe', 'toss'] });
 const admin = () => createClient({ url: ctx.server.graphqlUrl, apiKey: ADMIN_KEY });

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClient } from '../../sdk/index.js';
 import { registerUser } from '../support/accounts.js';
 import { ADMIN_KEY, useBillingServer } from '../support/billing.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
 /**
- * `@admin` (SPEC §4): only ADMIN_API_KEY, in Authorization: Bearer or X-API-Key, reaches the admin
+ * `@admin` (docs/api.md): only ADMIN_API_KEY, in Authorization: Bearer or X-API-Key, reaches the admin
  * operations; anything else is FORBIDDEN. The admin key is not a user key.
  */
 
@@ -57,29 +57,21 @@ describe('@admin', () => {
 });
 
 describe('without ADMIN_API_KEY', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(() => server?.close());
+  const noAdmin = useTestServer();
 
   it('admin is off: every admin operation is FORBIDDEN, whatever key is sent', async () => {
     for (const [name, query] of OPERATIONS) {
-      expect(await codeOf(server.graphqlUrl, query, { authorization: `Bearer ${ADMIN_KEY}` }), name).toBe('FORBIDDEN');
-      expect(await codeOf(server.graphqlUrl, query, { authorization: 'Bearer ' }), name).toBe('FORBIDDEN');
+      expect(await codeOf(noAdmin.server.graphqlUrl, query, { authorization: `Bearer ${ADMIN_KEY}` }), name).toBe('FORBIDDEN');
+      expect(await codeOf(noAdmin.server.graphqlUrl, query, { authorization: 'Bearer ' }), name).toBe('FORBIDDEN');
     }
   });
 });
 
 describe('self-hosted mode', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ env: { STELLAR_BILLING_ENABLED: 'false', STELLAR_API_KEY: `sk-stellar-${'b'.repeat(32)}`, ADMIN_API_KEY: ADMIN_KEY } });
-  });
-  afterAll(() => server?.close());
+  const selfHosted = useTestServer({ env: { STELLAR_BILLING_ENABLED: 'false', STELLAR_API_KEY: `sk-stellar-${'b'.repeat(32)}`, ADMIN_API_KEY: ADMIN_KEY } });
 
   it('the admin operations answer FORBIDDEN "billing is disabled"', async () => {
-    const response = await fetch(server.graphqlUrl, {
+    const response = await fetch(selfHosted.server.graphqlUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
       body: JSON.stringify({ query: OPERATIONS[1]![1] }),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AdminReconcileDocument, UsageDocument, createClient } from '../../sdk/index.js';
 import { Provider } from '../../src/entities/enums.js';
 import { RECONCILE_JOB } from '../../src/jobs/billing.js';
-import { tossOrderId } from '../../src/services/toss-billing.js';
+import { tossOrderId } from '../../src/services/billing/toss-billing.js';
 import { registerUser } from '../support/accounts.js';
 import { ADMIN_KEY, LEMON, STRIPE, seedSubscription, subscribeWithToss, useBillingServer } from '../support/billing.js';
 import { subscriptionRow } from '../support/webhooks.js';

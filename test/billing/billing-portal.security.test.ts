@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BillingPortalDocument, CheckoutDocument, ConfirmTossBillingDocument, ForbiddenError, CancelSubscriptionDocument } from '../../sdk/index.js';
 import { registerUser } from '../support/accounts.js';
 import { seedStripeSubscription, useBillingServer } from '../support/billing.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
 const ctx = useBillingServer({});
 
@@ -20,17 +20,13 @@ describe('billingPortal isolation', () => {
 
 describe('billing in self-hosted mode', () => {
   const OWNER_KEY = 'self-hosted-owner-key-0123456789';
-  let selfHosted: TestServer;
-  beforeAll(async () => {
-    selfHosted = await startTestServer({ env: { STELLAR_BILLING_ENABLED: 'false', STELLAR_API_KEY: OWNER_KEY } });
-  });
-  afterAll(() => selfHosted?.close());
+  const selfHosted = useTestServer({ env: { STELLAR_BILLING_ENABLED: 'false', STELLAR_API_KEY: OWNER_KEY } });
 
   it('answers every billing operation with FORBIDDEN "billing is disabled" and serves no billing pages', async () => {
-    const owner = selfHosted.client(OWNER_KEY);
+    const owner = selfHosted.server.client(OWNER_KEY);
     for (const call of [
-      () => selfHosted.client().request(CheckoutDocument, { input: { tier: 'PRO', provider: 'DEMO', email: 'a@example.com' } }),
-      () => selfHosted.client().request(ConfirmTossBillingDocument, { input: { customerKey: 'cus_x', authKey: 'bln_x' } }),
+      () => selfHosted.server.client().request(CheckoutDocument, { input: { tier: 'PRO', provider: 'DEMO', email: 'a@example.com' } }),
+      () => selfHosted.server.client().request(ConfirmTossBillingDocument, { input: { customerKey: 'cus_x', authKey: 'bln_x' } }),
       () => owner.request(BillingPortalDocument),
       () => owner.request(CancelSubscriptionDocument),
     ]) {
@@ -38,6 +34,6 @@ describe('billing in self-hosted mode', () => {
       expect(error).toBeInstanceOf(ForbiddenError);
       expect((error as ForbiddenError).message).toBe('billing is disabled');
     }
-    expect((await fetch(`${selfHosted.url}/billing/success`)).status).toBe(404);
+    expect((await fetch(`${selfHosted.server.url}/billing/success`)).status).toBe(404);
   });
 });

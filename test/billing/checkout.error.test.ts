@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BadUserInputError, CheckoutDocument, PlansDocument, ProviderError, ProviderNotConfiguredError, RegisterDocument, type CheckoutMutationVariables } from '../../sdk/index.js';
 import { Provider } from '../../src/entities/enums.js';
 import { registerUser, uniqueEmail } from '../support/accounts.js';
 import { billingEnv, seedSubscription, timed, useBillingServer } from '../support/billing.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, useTestServer } from '../support/server.js';
 
 const ctx = useBillingServer({ env: { PROVIDER_TIMEOUT_MS: '400' } });
 
@@ -43,41 +43,33 @@ describe('checkout refuses', () => {
 });
 
 describe('a provider that is not configured', () => {
-  let stripeOnly: TestServer;
-  beforeAll(async () => {
-    stripeOnly = await startTestServer({ env: billingEnv(ctx.fakes, ['stripe']) });
-  });
-  afterAll(() => stripeOnly?.close());
+  const stripeOnly = useTestServer(() => ({ env: billingEnv(ctx.fakes, ['stripe']) }));
 
   it('is neither priced by plans nor accepted by checkout', async () => {
-    const { plans } = await stripeOnly.client().request(PlansDocument);
+    const { plans } = await stripeOnly.server.client().request(PlansDocument);
     expect(plans.find((p) => p.tier === 'PRO')!.prices.map((p) => p.provider)).toEqual(['STRIPE', 'DEMO']);
     for (const provider of ['LEMON_SQUEEZY', 'TOSS'] as const) {
       const email = uniqueEmail();
-      const error = await stripeOnly.client().request(CheckoutDocument, { input: { tier: 'PRO', provider, email } }).catch((e: unknown) => e);
+      const error = await stripeOnly.server.client().request(CheckoutDocument, { input: { tier: 'PRO', provider, email } }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ProviderNotConfiguredError);
       expect((error as ProviderNotConfiguredError).provider).toBe(provider);
-      expect(await stripeOnly.sql(`select id from users where email = ?`, [email])).toEqual([]);
+      expect(await stripeOnly.server.sql(`select id from users where email = ?`, [email])).toEqual([]);
     }
   });
 });
 
 describe('in production', () => {
-  let production: TestServer;
-  beforeAll(async () => {
-    production = await startTestServer({ env: { ...billingEnv(ctx.fakes, ['stripe']), NODE_ENV: 'production' } });
-  });
-  afterAll(() => production?.close());
+  const production = useTestServer(() => ({ env: { ...billingEnv(ctx.fakes, ['stripe']), NODE_ENV: 'production' } }));
 
   it('the demo provider is neither priced nor accepted, and its pages and webhook route do not exist', async () => {
-    const { plans } = await production.client().request(PlansDocument);
+    const { plans } = await production.server.client().request(PlansDocument);
     expect(plans.find((p) => p.tier === 'PRO')!.prices.map((p) => p.provider)).toEqual(['STRIPE']);
-    const error = await production.client().request(CheckoutDocument, { input: { tier: 'PRO', provider: 'DEMO', email: uniqueEmail() } }).catch((e: unknown) => e);
+    const error = await production.server.client().request(CheckoutDocument, { input: { tier: 'PRO', provider: 'DEMO', email: uniqueEmail() } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderNotConfiguredError);
-    expect((await fetch(`${production.url}/billing/demo/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
+    expect((await fetch(`${production.server.url}/billing/demo/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
     // Nor does its webhook route; the real providers' routes do.
-    expect((await fetch(`${production.url}/webhooks/demo`, { method: 'POST', body: '{}' })).status).toBe(404);
-    expect((await fetch(`${production.url}/webhooks/stripe`, { method: 'POST', body: '{}' })).status).toBe(401);
+    expect((await fetch(`${production.server.url}/webhooks/demo`, { method: 'POST', body: '{}' })).status).toBe(404);
+    expect((await fetch(`${production.server.url}/webhooks/stripe`, { method: 'POST', body: '{}' })).status).toBe(401);
   });
 });
 

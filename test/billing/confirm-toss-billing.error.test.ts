@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BadUserInputError, CheckoutDocument, ConfirmTossBillingDocument, NotFoundError, PaymentFailedError, ProviderError, ProviderNotConfiguredError, UsageDocument } from '../../sdk/index.js';
 import { registerUser, type TestUser } from '../support/accounts.js';
-import { tossOrderId } from '../../src/services/toss-billing.js';
+import { tossOrderId } from '../../src/services/billing/toss-billing.js';
 import { billingEnv, timed, tossApi, tossChargePaths, tossCheckout, useBillingServer } from '../support/billing.js';
 import { startTestServer } from '../support/server.js';
 

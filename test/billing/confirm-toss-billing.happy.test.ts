@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CheckoutDocument, ConfirmTossBillingDocument, SubscriptionDocument, UsageDocument } from '../../sdk/index.js';
-import { tossOrderId } from '../../src/services/toss-billing.js';
+import { tossOrderId } from '../../src/services/billing/toss-billing.js';
 import { registerUser } from '../support/accounts.js';
 import { DAY_MS, TOSS, tossCheckout, useBillingServer } from '../support/billing.js';
 

@@ -2,7 +2,7 @@ import { createDecipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BadUserInputError, CheckoutDocument, ConfirmTossBillingDocument, NotFoundError } from '../../sdk/index.js';
 import { Provider } from '../../src/entities/enums.js';
-import { decryptBillingKey, encryptBillingKey } from '../../src/services/billing-keys.js';
+import { decryptBillingKey, encryptBillingKey } from '../../src/services/billing/billing-keys.js';
 import { registerUser } from '../support/accounts.js';
 import { BILLING_KEY_SECRET_HEX, seedSubscription, tossCheckout, useBillingServer } from '../support/billing.js';
 import { LogCapture } from '../support/logs.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MeDocument, SubscriptionDocument, UsageDocument } from '../../sdk/index.js';
 import { TOSS_RENEWAL_JOB } from '../../src/jobs/billing.js';
-import { tossOrderId } from '../../src/services/toss-billing.js';
+import { tossOrderId } from '../../src/services/billing/toss-billing.js';
 import { registerUser } from '../support/accounts.js';
 import { DAY_MS, tossChargePaths, subscribeWithToss, useBillingServer } from '../support/billing.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SubscriptionDocument, UsageDocument } from '../../sdk/index.js';
 import { TOSS_RENEWAL_JOB } from '../../src/jobs/billing.js';
-import { addMonths, renewTossSubscriptions, tossOrderId } from '../../src/services/toss-billing.js';
+import { addMonths, renewTossSubscriptions, tossOrderId } from '../../src/services/billing/toss-billing.js';
 import { registerUser } from '../support/accounts.js';
 import { billingEnv, subscribeWithToss, useBillingServer } from '../support/billing.js';
 import { SHARED_DATABASE_SKIP_REASON, sharedDatabaseAvailable } from '../support/database.js';

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inTransaction, type Sql } from '../../src/services/sql.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { inTransaction, type Sql } from '../../src/db/sql.js';
+import { useTestServer } from '../support/server.js';
 
 /**
  * `inTransaction` (the webhook ingest's transactions on `pg` directly): on a PostgreSQL server BEGIN
@@ -9,16 +9,14 @@ import { startTestServer, type TestServer } from '../support/server.js';
  * answered, and a connection that is fit for the next transaction after any failure.
  */
 describe('inTransaction', () => {
-  let server: TestServer;
+  const ctx = useTestServer();
   const transaction = <T>(work: (sql: Sql) => Promise<T>) =>
-    inTransaction(server.rt.forkEm(), { sessionPerConnection: server.rt.db.sessionPerConnection }, work);
-  const counter = async (name: string) => (await server.sql<{ n: number }>(`select n from tx_counters where name = ?`, [name]))[0]?.n;
+    inTransaction(ctx.server.rt.forkEm(), { sessionPerConnection: ctx.server.rt.db.sessionPerConnection }, work);
+  const counter = async (name: string) => (await ctx.server.sql<{ n: number }>(`select n from tx_counters where name = ?`, [name]))[0]?.n;
 
   beforeAll(async () => {
-    server = await startTestServer();
-    await server.sql(`create table tx_counters (name text primary key, n int not null check (n < 100))`);
+    await ctx.server.sql(`create table tx_counters (name text primary key, n int not null check (n < 100))`);
   });
-  afterAll(() => server?.close());
 
   it('answers the first statement with its own rows and commits every statement', async () => {
     const rows = await transaction(async (sql) => {
@@ -41,7 +39,7 @@ describe('inTransaction', () => {
     expect(await counter('b')).toBeUndefined();
     // More transactions than the pool has connections: every connection that failed above is reused.
     await Promise.all(Array.from({ length: 12 }, (_, i) => transaction((sql) => sql.query(`insert into tx_counters (name, n) values (?, 0)`, [`b${i}`]))));
-    expect(Number((await server.sql<{ c: string }>(`select count(*) as c from tx_counters where name like 'b%'`))[0]!.c)).toBe(12);
+    expect(Number((await ctx.server.sql<{ c: string }>(`select count(*) as c from tx_counters where name like 'b%'`))[0]!.c)).toBe(12);
   });
 
   it('rolls back the first statement when the work throws after it', async () => {
@@ -76,7 +74,7 @@ describe('inTransaction', () => {
     expect(await counter('f')).toBeUndefined();
     await expect(transaction((sql) => sql.queryLast(`insert into tx_counters (name, n) values (?, ?)`, ['f', 500]))).rejects.toThrow(/check constraint/);
     await Promise.all(Array.from({ length: 12 }, (_, i) => transaction((sql) => sql.queryLast(`insert into tx_counters (name, n) values (?, 0)`, [`f${i}`]))));
-    expect(Number((await server.sql<{ c: string }>(`select count(*) as c from tx_counters where name like 'f%'`))[0]!.c)).toBe(12);
+    expect(Number((await ctx.server.sql<{ c: string }>(`select count(*) as c from tx_counters where name like 'f%'`))[0]!.c)).toBe(12);
   });
 
   it('refuses a statement after the last one', async () => {
@@ -87,11 +85,11 @@ describe('inTransaction', () => {
       }),
     ).rejects.toThrow(/after the last one/);
     // What ran before the refused statement stands as committed: it was the transaction's end.
-    expect(await counter('g')).toBe(server.rt.db.sessionPerConnection ? 1 : undefined);
+    expect(await counter('g')).toBe(ctx.server.rt.db.sessionPerConnection ? 1 : undefined);
   });
 
   it('holds the first statement’s row lock to the end: 40 concurrent read-then-write increments lose none', async () => {
-    await server.sql(`insert into tx_counters (name, n) values ('d', 0)`);
+    await ctx.server.sql(`insert into tx_counters (name, n) values ('d', 0)`);
     await Promise.all(
       Array.from({ length: 40 }, () =>
         transaction(async (sql) => {

@@ -1,48 +1,44 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MeDocument } from '../../sdk/index.js';
 import { registerUser } from '../support/accounts.js';
 import { mcpClientFor, refusal, structured } from '../support/mcp.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer({ env: { NODE_ENV: 'production' } });
-});
-afterAll(() => server?.close());
+const ctx = useTestServer({ env: { NODE_ENV: 'production' } });
 
 describe('errors in production', () => {
   it('masks internal errors: a generic message, the code, no stack trace', async () => {
-    const user = await registerUser(server);
+    const user = await registerUser(ctx.server);
     await user.client.request(MeDocument); // key now cached; the next failure is inside the resolver
-    await server.sql(`alter table users rename to users_gone`);
+    await ctx.server.sql(`alter table users rename to users_gone`);
     try {
       const response = await user.client.raw(MeDocument);
       expect(response.errors).toHaveLength(1);
       expect(response.errors[0]).toEqual({ message: 'Internal server error', path: ['me'], locations: expect.any(Array), extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       expect(JSON.stringify(response)).not.toMatch(/users_gone|relation|stack/i);
     } finally {
-      await server.sql(`alter table users_gone rename to users`);
+      await ctx.server.sql(`alter table users_gone rename to users`);
     }
   });
 
   it('masks an MCP tool call\'s internal error the same way', async () => {
-    const user = await registerUser(server);
-    const mcp = await mcpClientFor(server, user.secret);
+    const user = await registerUser(ctx.server);
+    const mcp = await mcpClientFor(ctx.server, user.secret);
     // A word the agent has stored, so the recall reaches the memories table (unknown words end before it).
     structured(await mcp.call('remember', { content: 'Dana prefers email' }));
-    await server.sql(`alter table memories rename to memories_gone`);
+    await ctx.server.sql(`alter table memories rename to memories_gone`);
     try {
       const result = await mcp.call('recall', { query: 'How should I contact Dana?' });
       expect(refusal(result)).toEqual({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       expect(JSON.stringify(result)).not.toMatch(/memories_gone|relation|stack/i);
     } finally {
-      await server.sql(`alter table memories_gone rename to memories`);
+      await ctx.server.sql(`alter table memories_gone rename to memories`);
     }
     await mcp.close();
   });
 
   it('hides field suggestions', async () => {
-    const response = await server.client().raw('{ plan { tier } }');
+    const response = await ctx.server.client().raw('{ plan { tier } }');
     expect(response.status).toBe(400);
     expect(JSON.stringify(response.errors)).not.toMatch(/Did you mean/);
   });

@@ -1,19 +1,14 @@
 import { getIntrospectionQuery } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OPERATION_LIMITS } from '../../src/graphql/hardening.js';
-import { registerUser, type TestUser } from '../support/accounts.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useUser } from '../support/accounts.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-let user: TestUser;
-beforeAll(async () => {
-  server = await startTestServer();
-  user = await registerUser(server);
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
+const user = useUser(ctx);
 
 const post = (body: unknown, headers: Record<string, string> = {}) =>
-  fetch(server.graphqlUrl, {
+  fetch(ctx.server.graphqlUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${user.secret}`, ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -74,7 +69,7 @@ describe('GraphQL hardening', () => {
   });
 
   it('refuses a GET without a CSRF-safe header (CSRF prevention), accepts it with one', async () => {
-    const url = `${server.graphqlUrl}?query=${encodeURIComponent('{ plans { tier } }')}`;
+    const url = `${ctx.server.graphqlUrl}?query=${encodeURIComponent('{ plans { tier } }')}`;
     expect((await fetch(url)).status).toBe(400);
     expect((await fetch(url, { headers: { 'apollo-require-preflight': 'true' } })).status).toBe(200);
   });

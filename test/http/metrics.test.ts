@@ -1,17 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CreateApiKeyDocument, MeDocument, RegisterDocument } from '../../sdk/index.js';
 import { registerUser, uniqueEmail } from '../support/accounts.js';
 import { freshWindow } from '../support/limits.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer({ env: { PUBLIC_RATE_LIMIT: '2' } });
-});
-afterAll(() => server?.close());
+const ctx = useTestServer({ env: { PUBLIC_RATE_LIMIT: '2' } });
 
 const scrape = async () => {
-  const response = await fetch(`${server.url}/metrics`);
+  const response = await fetch(`${ctx.server.url}/metrics`);
   expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
   return response.text();
 };
@@ -26,13 +22,13 @@ describe('/metrics', () => {
   it('exports request and operation latency, refusals by tier, pool use and job runs', async () => {
     // The three public mutations below must share one per-IP window for the third to be refused.
     await freshWindow(5_000);
-    const user = await registerUser(server);
+    const user = await registerUser(ctx.server);
     await user.client.request(MeDocument, {}, {});
     await user.client.raw(CreateApiKeyDocument, { input: { name: 'second' } }); // FREE: quota refusal
-    await server.client().raw(RegisterDocument, { input: { email: uniqueEmail() } });
-    await server.client().raw(RegisterDocument, { input: { email: uniqueEmail() } }); // third public mutation: 429
-    await fetch(`${server.url}/no/such/path/${Math.random()}`);
-    await server.rt.scheduler.runNow('flush-usage');
+    await ctx.server.client().raw(RegisterDocument, { input: { email: uniqueEmail() } });
+    await ctx.server.client().raw(RegisterDocument, { input: { email: uniqueEmail() } }); // third public mutation: 429
+    await fetch(`${ctx.server.url}/no/such/path/${Math.random()}`);
+    await ctx.server.rt.scheduler.runNow('flush-usage');
 
     const text = await scrape();
     expect(sample(text, 'stellar_http_request_duration_seconds_count', { route: '/graphql', method: 'POST', status: '200' })).toBeGreaterThanOrEqual(3);

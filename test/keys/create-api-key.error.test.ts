@@ -1,18 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BadUserInputError, CreateApiKeyDocument, QuotaExceededError, RevokeApiKeyDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
 import { grantTier, registerUser } from '../support/accounts.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
 
 describe('createApiKey errors', () => {
   it('refuses a FREE account its second key with QUOTA_EXCEEDED naming the upgrade', async () => {
-    const user = await registerUser(server);
+    const user = await registerUser(ctx.server);
     const error = await user.client.request(CreateApiKeyDocument, { input: { name: 'second' } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QuotaExceededError);
     const quota = error as QuotaExceededError;
@@ -25,16 +21,16 @@ describe('createApiKey errors', () => {
     ['   ', 'blank'],
     ['x'.repeat(65), '65 characters'],
   ])('refuses the name %j (%s) with BAD_USER_INPUT on field name', async (name) => {
-    const user = await registerUser(server);
-    await grantTier(server, user.id, Tier.PRO);
+    const user = await registerUser(ctx.server);
+    await grantTier(ctx.server, user.id, Tier.PRO);
     const error = await user.client.request(CreateApiKeyDocument, { input: { name } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BadUserInputError);
     expect((error as BadUserInputError).field).toBe('name');
   });
 
   it('holds the cap under 10 concurrent creations: a 5-key plan ends with exactly 5 active keys', async () => {
-    const user = await registerUser(server);
-    await grantTier(server, user.id, Tier.PRO);
+    const user = await registerUser(ctx.server);
+    await grantTier(ctx.server, user.id, Tier.PRO);
     const results = await Promise.allSettled(
       Array.from({ length: 10 }, (_, i) => user.client.request(CreateApiKeyDocument, { input: { name: `k${i}` } })),
     );
@@ -42,13 +38,13 @@ describe('createApiKey errors', () => {
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(refused).toHaveLength(6);
     expect(refused.every((r) => r.reason instanceof QuotaExceededError)).toBe(true);
-    const [active] = await server.sql<{ n: string }>(`select count(*) as n from api_keys where user_id = ? and revoked_at is null`, [user.id]);
+    const [active] = await ctx.server.sql<{ n: string }>(`select count(*) as n from api_keys where user_id = ? and revoked_at is null`, [user.id]);
     expect(Number(active!.n)).toBe(5);
   });
 
   it('gives the room back when a key is revoked', async () => {
-    const user = await registerUser(server);
-    await grantTier(server, user.id, Tier.PRO);
+    const user = await registerUser(ctx.server);
+    await grantTier(ctx.server, user.id, Tier.PRO);
     const extra = [];
     for (let i = 0; i < 4; i++) extra.push((await user.client.request(CreateApiKeyDocument, { input: { name: `k${i}` } })).createApiKey);
     await expect(user.client.request(CreateApiKeyDocument, { input: { name: 'sixth' } })).rejects.toBeInstanceOf(QuotaExceededError);

@@ -1,19 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApiKeysDocument, CreateApiKeyDocument, MeDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
 import { grantTier, registerUser } from '../support/accounts.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
 
 describe('createApiKey', () => {
   it('issues working keys up to the plan cap and lists them without secrets', async () => {
-    const user = await registerUser(server);
-    await grantTier(server, user.id, Tier.PRO);
+    const user = await registerUser(ctx.server);
+    await grantTier(ctx.server, user.id, Tier.PRO);
     const created = [];
     for (const name of ['ci', 'staging', 'prod', 'laptop']) {
       const { createApiKey } = await user.client.request(CreateApiKeyDocument, { input: { name: `  ${name} ` } });
@@ -22,7 +18,7 @@ describe('createApiKey', () => {
       created.push(createApiKey);
     }
     for (const key of created) {
-      const { me } = await server.client(key.secret).request(MeDocument);
+      const { me } = await ctx.server.client(key.secret).request(MeDocument);
       expect(me.id).toBe(user.id);
     }
     const { apiKeys } = await user.client.request(ApiKeysDocument);

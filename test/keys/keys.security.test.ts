@@ -1,16 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClient, MeDocument, NotFoundError, RevokeApiKeyDocument, RotateApiKeyDocument, UnauthenticatedError } from '../../sdk/index.js';
 import { registerUser } from '../support/accounts.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
 const ADMIN_KEY = 'admin-key-for-tests-0123456789';
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer({ env: { ADMIN_API_KEY: ADMIN_KEY } });
-});
-afterAll(() => server?.close());
+const ctx = useTestServer({ env: { ADMIN_API_KEY: ADMIN_KEY } });
 
-const meWith = (headers: Record<string, string>) => createClient({ url: server.graphqlUrl, headers }).request(MeDocument);
+const meWith = (headers: Record<string, string>) => createClient({ url: ctx.server.graphqlUrl, headers }).request(MeDocument);
 
 describe('authentication', () => {
   it.each([
@@ -29,15 +25,15 @@ describe('authentication', () => {
 
 describe('key isolation', () => {
   it("a user cannot revoke or rotate another user's key: NOT_FOUND, and the key keeps working", async () => {
-    const alice = await registerUser(server);
-    const mallory = await registerUser(server);
+    const alice = await registerUser(ctx.server);
+    const mallory = await registerUser(ctx.server);
     await expect(mallory.client.request(RevokeApiKeyDocument, { id: alice.keyId })).rejects.toBeInstanceOf(NotFoundError);
     await expect(mallory.client.request(RotateApiKeyDocument, { id: alice.keyId })).rejects.toBeInstanceOf(NotFoundError);
     expect((await alice.client.request(MeDocument)).me.id).toBe(alice.id);
   });
 
   it('answers an id that is not a UUID like a missing one', async () => {
-    const user = await registerUser(server);
+    const user = await registerUser(ctx.server);
     await expect(user.client.request(RevokeApiKeyDocument, { id: "1' or '1'='1" })).rejects.toBeInstanceOf(NotFoundError);
     await expect(user.client.request(RevokeApiKeyDocument, { id: '00000000-0000-0000-0000-000000000000' })).rejects.toBeInstanceOf(NotFoundError);
   });

@@ -1,17 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApiKeysDocument, MeDocument, RevokeApiKeyDocument, RotateApiKeyDocument, UnauthenticatedError } from '../../sdk/index.js';
 import { registerUser } from '../support/accounts.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
 
 describe('revokeApiKey and rotateApiKey', () => {
   it('a revoked key stops working at once', async () => {
-    const user = await registerUser(server);
+    const user = await registerUser(ctx.server);
     await user.client.request(MeDocument); // cached as valid first
     const { revokeApiKey } = await user.client.request(RevokeApiKeyDocument, { id: user.keyId });
     expect(revokeApiKey.revokedAt).not.toBeNull();
@@ -19,13 +15,13 @@ describe('revokeApiKey and rotateApiKey', () => {
   });
 
   it('rotation issues a new secret under the same name and retires the old one', async () => {
-    const user = await registerUser(server);
+    const user = await registerUser(ctx.server);
     await user.client.request(MeDocument);
     const { rotateApiKey } = await user.client.request(RotateApiKeyDocument, { id: user.keyId });
     expect(rotateApiKey.apiKey.name).toBe('default');
     expect(rotateApiKey.secret).not.toBe(user.secret);
     await expect(user.client.request(MeDocument)).rejects.toBeInstanceOf(UnauthenticatedError);
-    const rotated = server.client(rotateApiKey.secret);
+    const rotated = ctx.server.client(rotateApiKey.secret);
     expect((await rotated.request(MeDocument)).me.id).toBe(user.id);
     const { apiKeys } = await rotated.request(ApiKeysDocument);
     // Oldest first: the retired key, then its replacement.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryCounterStore, RateLimiter, WINDOW_MS } from '../../src/services/rate-limiter.js';
+import { MemoryCounterStore, RateLimiter, WINDOW_MS } from '../../src/services/limits/rate-limiter.js';
 
 /**
  * The in-memory store (one embedded server) counts at call time and answers a turn's takes together

@@ -1,18 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UsageDocument } from '../../sdk/index.js';
-import { registerUser, type TestUser } from '../support/accounts.js';
+import { registerUser, useUser } from '../support/accounts.js';
 import { freshWindow } from '../support/limits.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
 /** Issue 3 point 2: every aliased selection of a metered field spends its cost, and an operation is all or nothing. */
 
-let server: TestServer;
-let user: TestUser;
-beforeAll(async () => {
-  server = await startTestServer();
-  user = await registerUser(server);
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
+const user = useUser(ctx);
 
 const aliased = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: agents { name }`).join(' ')} }`;
 
@@ -38,7 +33,7 @@ describe('aliases and the rate limit', () => {
   });
 
   it('refuses 70 aliased metered fields in one request: none of them resolves', async () => {
-    const other = await registerUser(server);
+    const other = await registerUser(ctx.server);
     const response = await other.client.raw(aliased(70));
     expect(response.status).toBe(400);
     expect(response.data).toBeNull();

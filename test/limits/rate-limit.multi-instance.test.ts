@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { CACHE_CHANNEL, encodeCacheMessage } from '../../src/services/cache-bus.js';
+import { CACHE_CHANNEL, encodeCacheMessage } from '../../src/cache/cache-bus.js';
 import { createClient, type RawResponse } from '../../sdk/index.js';
 import { registerUser } from '../support/accounts.js';
 import { fileDatabase, SHARED_DATABASE_SKIP_REASON, sharedDatabaseAvailable } from '../support/database.js';

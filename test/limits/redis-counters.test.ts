@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { RateLimiter, RedisCounterStore } from '../../src/services/rate-limiter.js';
+import { RateLimiter, RedisCounterStore } from '../../src/services/limits/rate-limiter.js';
 import { REDIS_SKIP_REASON, redisAvailable } from '../support/server.js';
 
 /**

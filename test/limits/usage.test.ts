@@ -1,18 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MeDocument, PlansDocument, UsageDocument } from '../../sdk/index.js';
-import { UsageMeter, periodOf } from '../../src/services/usage.js';
+import { UsageMeter, periodOf } from '../../src/services/limits/usage.js';
 import { registerUser } from '../support/accounts.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
 
 describe('usage', () => {
   it('reports live counts, limits, the rate-limit window and this month, with consistent headers', async () => {
-    const user = await registerUser(server);
+    const user = await registerUser(ctx.server);
     for (let i = 0; i < 5; i++) await user.client.request(MeDocument);
     const response = await user.client.raw(UsageDocument);
     const usage = response.data!.usage;
@@ -29,14 +25,14 @@ describe('usage', () => {
   });
 
   it('keeps the flushed totals in one row per user and month under concurrent writers', async () => {
-    const user = await registerUser(server);
-    await server.rt.scheduler.runNow('flush-usage');
-    const [before] = await server.sql<{ requests: string }>(`select requests from usage_periods where user_id = ?`, [user.id]);
+    const user = await registerUser(ctx.server);
+    await ctx.server.rt.scheduler.runNow('flush-usage');
+    const [before] = await ctx.server.sql<{ requests: string }>(`select requests from usage_periods where user_id = ?`, [user.id]);
     // Three meters stand for three instances flushing into the same row at the same moment.
-    const meters = [0, 1, 2].map(() => new UsageMeter(server.rt.forkEm, server.rt.logger));
+    const meters = [0, 1, 2].map(() => new UsageMeter(ctx.server.rt.forkEm, ctx.server.rt.logger));
     for (const meter of meters) for (let i = 0; i < 10; i++) meter.record(user.id, { requests: 1, stores: 2, recalls: 3 });
     await Promise.all(meters.map((m) => m.flush()));
-    const rows = await server.sql<{ requests: string; stores: string; recalls: string }>(`select requests, stores, recalls from usage_periods where user_id = ?`, [user.id]);
+    const rows = await ctx.server.sql<{ requests: string; stores: string; recalls: string }>(`select requests, stores, recalls from usage_periods where user_id = ?`, [user.id]);
     expect(rows).toHaveLength(1);
     expect(Number(rows[0]!.requests) - Number(before?.requests ?? 0)).toBe(30);
     expect([Number(rows[0]!.stores), Number(rows[0]!.recalls)]).toEqual([60, 90]);
@@ -45,22 +41,22 @@ describe('usage', () => {
 
 describe('usage meter', () => {
   it('keeps counting what a flush is still writing, so a report never dips', async () => {
-    const user = await registerUser(server);
-    const meter = new UsageMeter(server.rt.forkEm, server.rt.logger);
+    const user = await registerUser(ctx.server);
+    const meter = new UsageMeter(ctx.server.rt.forkEm, ctx.server.rt.logger);
     meter.record(user.id, { requests: 3, stores: 2 });
     const flushing = meter.flush();
     // The write is on its way to the database: not yet in the row, but still in the report.
     expect(meter.unflushed(user.id)).toEqual({ requests: 3, stores: 2, recalls: 0 });
     await flushing;
     expect(meter.unflushed(user.id)).toEqual({ requests: 0, stores: 0, recalls: 0 });
-    const [row] = await server.sql<{ requests: string }>(`select requests from usage_periods where user_id = ?`, [user.id]);
+    const [row] = await ctx.server.sql<{ requests: string }>(`select requests from usage_periods where user_id = ?`, [user.id]);
     expect(Number(row!.requests)).toBeGreaterThanOrEqual(3);
   });
 });
 
 describe('plans', () => {
   it('serves the plan table with no prices for FREE', async () => {
-    const { plans } = await server.client().request(PlansDocument);
+    const { plans } = await ctx.server.client().request(PlansDocument);
     expect(plans.map((p) => [p.tier, p.limits.maxMemories, p.limits.maxAgents, p.limits.requestsPerMinute, p.limits.maxApiKeys])).toEqual([
       ['FREE', 5_000, 1, 60, 1],
       ['PRO', 50_000, 5, 300, 5],

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoriesDocument } from '../../sdk/index.js';
 import { MCP_PATH } from '../../src/mcp/path.js';
-import { registerUser, type TestUser } from '../support/accounts.js';
+import { useUser } from '../support/accounts.js';
 import { mcpUrl } from '../support/mcp.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 import { runCommand } from '../support/spawn.js';
 
 /** The set-up in docs/mcp.md works as written: the generic client runs, the configurations parse. */
@@ -23,13 +23,8 @@ async function blocks(heading: string, language: string): Promise<string[]> {
   return [...section.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
 }
 
-let server: TestServer;
-let user: TestUser;
-beforeAll(async () => {
-  server = await startTestServer();
-  user = await registerUser(server);
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
+const user = useUser(ctx);
 
 describe('docs/mcp.md', () => {
   it('the generic TypeScript client, run as written, lists the tools, remembers and recalls', { timeout: 90_000 }, async () => {
@@ -40,7 +35,7 @@ describe('docs/mcp.md', () => {
     await writeFile(file, snippet!);
     try {
       const { code, stdout, stderr } = await runCommand(process.execPath, ['--import', 'tsx', file], {
-        env: { ...process.env, STELLAR_MCP_URL: mcpUrl(server), STELLAR_API_KEY: user.secret },
+        env: { ...process.env, STELLAR_MCP_URL: mcpUrl(ctx.server), STELLAR_API_KEY: user.secret },
       });
       expect(code, stderr).toBe(0);
       const [names, recalled] = stdout.trim().split('\n');

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StoreMemoryDocument } from '../../sdk/index.js';
-import { registerUser, type TestUser } from '../support/accounts.js';
+import { useUser } from '../support/accounts.js';
 import { mcpUrl } from '../support/mcp.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 import { runCommand } from '../support/spawn.js';
 
 /**
@@ -11,18 +11,13 @@ import { runCommand } from '../support/spawn.js';
  * and calls recall against a running server.
  */
 
-let server: TestServer;
-let user: TestUser;
-beforeAll(async () => {
-  server = await startTestServer();
-  user = await registerUser(server);
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
+const user = useUser(ctx);
 
 async function inspector(...args: string[]): Promise<Record<string, unknown>> {
   const { code, stdout, stderr } = await runCommand(
     'npx',
-    ['--no', '--', '@modelcontextprotocol/inspector', '--cli', mcpUrl(server), '--transport', 'http', '--header', `Authorization: Bearer ${user.secret}`, ...args],
+    ['--no', '--', '@modelcontextprotocol/inspector', '--cli', mcpUrl(ctx.server), '--transport', 'http', '--header', `Authorization: Bearer ${user.secret}`, ...args],
     { env: { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false' } },
   );
   if (code !== 0) throw new Error(`inspector exited with ${code}:\n${stderr}\n${stdout}`);

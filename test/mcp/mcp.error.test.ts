@@ -1,24 +1,20 @@
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AgentsDocument, ForgetMemoryDocument, RecallMemoriesDocument, StoreMemoriesDocument, StoreMemoryDocument, type RawResponse } from '../../sdk/index.js';
-import { createAccount } from '../../src/services/accounts.js';
-import { registerUser, uniqueEmail, type TestUser } from '../support/accounts.js';
+import { createAccount } from '../../src/services/accounts/accounts.js';
+import { registerUser, uniqueEmail, useUser, type TestUser } from '../support/accounts.js';
 import { freshWindow } from '../support/limits.js';
 import { counter, rowCount, seedMemories } from '../support/memories.js';
 import { mcpClientFor, mcpUrl, refusal, type McpTestClient } from '../support/mcp.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, useTestServer } from '../support/server.js';
 
 /** The MCP twins of the GraphQL error tests: every refusal is a tool result carrying GraphQL's code and extensions. */
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
 
 async function connect(): Promise<{ user: TestUser; mcp: McpTestClient }> {
-  const user = await registerUser(server);
-  return { user, mcp: await mcpClientFor(server, user.secret) };
+  const user = await registerUser(ctx.server);
+  return { user, mcp: await mcpClientFor(ctx.server, user.secret) };
 }
 
 /** The first GraphQL error's message and extensions, as the MCP refusal carries them (without the stack GraphQL adds outside production). */
@@ -48,7 +44,7 @@ describe('BAD_USER_INPUT names the field, as GraphQL does', () => {
       expect(error.extensions.code, `${tool} ${JSON.stringify(args)}`).toBe('BAD_USER_INPUT');
       expect(error).toEqual(graphqlError(await viaGraphQL()));
     }
-    expect(await counter(server.sql, user.id, 'MEMORIES')).toBe(0);
+    expect(await counter(ctx.server.sql, user.id, 'MEMORIES')).toBe(0);
     await mcp.close();
   });
 
@@ -87,7 +83,7 @@ describe('NOT_FOUND', () => {
 describe('QUOTA_EXCEEDED', () => {
   it('at the memory cap: nothing stored, the same extensions as GraphQL (resource, limit, used, upgradeTier)', async () => {
     const { user, mcp } = await connect();
-    await seedMemories(server.sql, user.id, 5_000);
+    await seedMemories(ctx.server.sql, user.id, 5_000);
     const error = refusal(await mcp.call('remember', { content: 'one too many' }));
     expect(error.extensions).toEqual({ code: 'QUOTA_EXCEEDED', resource: 'MEMORIES', limit: 5000, used: 5000, upgradeTier: 'PRO' });
     expect(error.message).toBe('Memory limit reached (5000/5000). Upgrade to PRO for 50000: http://localhost:8080/#pricing');
@@ -95,7 +91,7 @@ describe('QUOTA_EXCEEDED', () => {
     // A batch with more items than the room left stores none.
     const batch = refusal(await mcp.call('remember_many', { inputs: [{ content: 'a' }, { content: 'b' }] }));
     expect(batch.extensions.code).toBe('QUOTA_EXCEEDED');
-    expect(await rowCount(server.sql, user.id, 'memories')).toBe(5_000);
+    expect(await rowCount(ctx.server.sql, user.id, 'memories')).toBe(5_000);
     await mcp.close();
   });
 
@@ -104,7 +100,7 @@ describe('QUOTA_EXCEEDED', () => {
     const error = refusal(await mcp.call('remember', { agent: 'second', content: 'x' }));
     expect(error.extensions).toEqual({ code: 'QUOTA_EXCEEDED', resource: 'AGENTS', limit: 1, used: 1, upgradeTier: 'PRO' });
     expect(error).toEqual(graphqlError(await user.client.raw(StoreMemoryDocument, { input: { agent: 'second', content: 'x' } })));
-    expect(await rowCount(server.sql, user.id, 'agents')).toBe(1);
+    expect(await rowCount(ctx.server.sql, user.id, 'agents')).toBe(1);
     await mcp.close();
   });
 });
@@ -123,7 +119,7 @@ describe('RATE_LIMITED', () => {
     expect(headers.get('x-ratelimit-remaining')).toBe('0');
     expect(Number(headers.get('retry-after'))).toBe(error.extensions.retryAfterSeconds);
     expect(error.extensions.resetAt).toBe(new Date(Number(headers.get('x-ratelimit-reset')) * 1000).toISOString());
-    expect(await counter(server.sql, user.id, 'MEMORIES')).toBe(60);
+    expect(await counter(ctx.server.sql, user.id, 'MEMORIES')).toBe(60);
 
     const viaGraphQL = await user.client.raw(AgentsDocument);
     expect(viaGraphQL.status).toBe(429);
@@ -173,12 +169,9 @@ describe('protocol errors', () => {
   });
 
   describe('over HTTP, never a 500', () => {
-    let user: TestUser;
-    beforeAll(async () => {
-      user = await registerUser(server);
-    });
+    const user = useUser(ctx);
     const post = (body: string, headers: Record<string, string> = {}) =>
-      fetch(mcpUrl(server), {
+      fetch(mcpUrl(ctx.server), {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${user.secret}`, ...headers },
         body,
@@ -228,7 +221,7 @@ describe('protocol errors', () => {
 
     it('GET and DELETE answer 405 (stateless: no stream, no session), POST works without a session', async () => {
       for (const method of ['GET', 'DELETE']) {
-        const response = await fetch(mcpUrl(server), { method, headers: { accept: 'text/event-stream', authorization: `Bearer ${user.secret}` } });
+        const response = await fetch(mcpUrl(ctx.server), { method, headers: { accept: 'text/event-stream', authorization: `Bearer ${user.secret}` } });
         expect(response.status, method).toBe(405);
         expect(response.headers.get('allow')).toBe('POST');
       }

@@ -1,23 +1,22 @@
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { getNamedType, isInputObjectType, isObjectType, type GraphQLSchema } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import packageJson from '../../package.json' with { type: 'json' };
 import { AgentsDocument, MemoriesDocument, MemoryDocument, RecallMemoriesDocument, UsageDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { buildGraphQLSchema } from '../../src/schema/build.js';
+import { buildGraphQLSchema } from '../../src/graphql/schema/build.js';
 import { registerUser, registerUserWithTier } from '../support/accounts.js';
 import { freshWindow } from '../support/limits.js';
 import { mcpClientFor, structured } from '../support/mcp.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
 /** The MCP twins of the GraphQL happy paths: the official SDK client against /mcp of a running server. */
 
-let server: TestServer;
+const ctx = useTestServer();
 let schema: GraphQLSchema;
 beforeAll(async () => {
-  [server, schema] = await Promise.all([startTestServer(), buildGraphQLSchema()]);
+  schema = await buildGraphQLSchema();
 });
-afterAll(() => server?.close());
 
 interface MemoryJson {
   id: string;
@@ -37,8 +36,8 @@ const keysOf = (schemaObject: unknown) => Object.keys((schemaObject as { propert
 
 describe('MCP: initialize and tools/list', () => {
   it('initializes over Streamable HTTP with the server name, version, tools capability and instructions', async () => {
-    const user = await registerUser(server);
-    const mcp = await mcpClientFor(server, user.secret);
+    const user = await registerUser(ctx.server);
+    const mcp = await mcpClientFor(ctx.server, user.secret);
     expect(mcp.client.getServerVersion()).toMatchObject({ name: 'stellar-memory', version: packageJson.version });
     expect(mcp.client.getServerCapabilities()?.tools).toBeDefined();
     expect(mcp.client.getInstructions()).toMatch(/recall/);
@@ -49,8 +48,8 @@ describe('MCP: initialize and tools/list', () => {
   });
 
   it('lists the seven memory tools, each with a description, an input and an output schema made from its GraphQL twin', async () => {
-    const user = await registerUser(server);
-    const mcp = await mcpClientFor(server, user.secret);
+    const user = await registerUser(ctx.server);
+    const mcp = await mcpClientFor(ctx.server, user.secret);
     const { tools } = await mcp.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(['forget', 'list_agents', 'list_memories', 'recall', 'remember', 'remember_many', 'usage']);
     for (const tool of tools) {
@@ -85,8 +84,8 @@ describe('MCP: initialize and tools/list', () => {
 
 describe('MCP: each tool', () => {
   it('remember stores a memory that GraphQL reads back identically, and answers deduped for the same content', async () => {
-    const user = await registerUser(server);
-    const mcp = await mcpClientFor(server, user.secret);
+    const user = await registerUser(ctx.server);
+    const mcp = await mcpClientFor(ctx.server, user.secret);
     const first = await mcp.call('remember', { content: '  Dana prefers email over phone calls ', tags: ['contact'], importance: 0.3, metadata: { source: 'chat' } });
     const stored = structured<{ memory: MemoryJson; deduped: boolean }>(first);
     expect(stored.deduped).toBe(false);
@@ -101,8 +100,8 @@ describe('MCP: each tool', () => {
   });
 
   it('remember_many stores a batch in order, with deduped items', async () => {
-    const user = await registerUser(server);
-    const mcp = await mcpClientFor(server, user.secret);
+    const user = await registerUser(ctx.server);
+    const mcp = await mcpClientFor(ctx.server, user.secret);
     const { results } = structured<{ results: { memory: MemoryJson; deduped: boolean }[] }>(
       await mcp.call('remember_many', { inputs: [{ content: 'Kim works in Seoul' }, { content: 'Kim likes hiking', tags: ['hobby'] }, { content: 'Kim works in Seoul' }] }),
     );
@@ -118,8 +117,8 @@ describe('MCP: each tool', () => {
   });
 
   it('recall answers the hits GraphQL answers for the same input, with the filters', async () => {
-    const user = await registerUser(server);
-    const mcp = await mcpClientFor(server, user.secret);
+    const user = await registerUser(ctx.server);
+    const mcp = await mcpClientFor(ctx.server, user.secret);
     await mcp.call('remember_many', {
       inputs: [
         { content: 'Dana prefers email over phone calls', tags: ['contact'], importance: 0.9 },
@@ -149,8 +148,8 @@ describe('MCP: each tool', () => {
   });
 
   it('forget deletes the memory and frees its quota', async () => {
-    const user = await registerUser(server);
-    const mcp = await mcpClientFor(server, user.secret);
+    const user = await registerUser(ctx.server);
+    const mcp = await mcpClientFor(ctx.server, user.secret);
     const { memory } = structured<{ memory: MemoryJson }>(await mcp.call('remember', { content: 'temporary note' }));
     expect(structured(await mcp.call('forget', { id: memory.id }))).toEqual({ forgotten: true });
     expect((await user.client.request(MemoryDocument, { id: memory.id })).memory).toBeNull();
@@ -159,8 +158,8 @@ describe('MCP: each tool', () => {
   });
 
   it('list_memories pages newest first with cursors, as the memories query does', async () => {
-    const user = await registerUser(server);
-    const mcp = await mcpClientFor(server, user.secret);
+    const user = await registerUser(ctx.server);
+    const mcp = await mcpClientFor(ctx.server, user.secret);
     for (const content of ['one', 'two', 'three']) await mcp.call('remember', { content });
     type Page = { edges: { cursor: string; node: MemoryJson }[]; pageInfo: { hasNextPage: boolean; endCursor: string }; totalCount: number };
     const first = structured<Page>(await mcp.call('list_memories', { first: 2 }));
@@ -176,8 +175,8 @@ describe('MCP: each tool', () => {
   });
 
   it('list_agents answers the agents with their memory counts, as the agents query does', async () => {
-    const user = await registerUserWithTier(server, Tier.PRO);
-    const mcp = await mcpClientFor(server, user.secret);
+    const user = await registerUserWithTier(ctx.server, Tier.PRO);
+    const mcp = await mcpClientFor(ctx.server, user.secret);
     await mcp.call('remember', { content: 'in the default agent' });
     await mcp.call('remember_many', { inputs: [{ agent: 'work', content: 'standup at nine' }, { agent: 'work', content: 'retro on friday' }] });
     const { agents } = structured<{ agents: { name: string; memoryCount: number }[] }>(await mcp.call('list_agents'));
@@ -191,8 +190,8 @@ describe('MCP: each tool', () => {
 
   it('usage reports the plan, counts and the window the tool calls spent', async () => {
     await freshWindow(10_000);
-    const user = await registerUser(server);
-    const mcp = await mcpClientFor(server, user.secret);
+    const user = await registerUser(ctx.server);
+    const mcp = await mcpClientFor(ctx.server, user.secret);
     await mcp.call('remember', { content: 'counted' });
     await mcp.call('recall', { query: 'counted' });
     const usage = structured<Record<string, unknown>>(await mcp.call('usage'));
@@ -218,8 +217,8 @@ describe('MCP: each tool', () => {
 describe('MCP: rate-limit headers and metrics', () => {
   it('a tool call spends one unit and says so in the X-RateLimit headers; protocol messages spend none', async () => {
     await freshWindow(10_000);
-    const user = await registerUser(server);
-    const mcp = await mcpClientFor(server, user.secret);
+    const user = await registerUser(ctx.server);
+    const mcp = await mcpClientFor(ctx.server, user.secret);
     await mcp.client.listTools();
     expect(mcp.lastHeaders()!.get('x-ratelimit-remaining')).toBe('60');
     await mcp.call('list_agents');
@@ -235,11 +234,11 @@ describe('MCP: rate-limit headers and metrics', () => {
   });
 
   it('counts tool calls by tool and outcome in /metrics', async () => {
-    const user = await registerUser(server);
-    const mcp = await mcpClientFor(server, user.secret);
+    const user = await registerUser(ctx.server);
+    const mcp = await mcpClientFor(ctx.server, user.secret);
     await mcp.call('recall', { query: 'metrics' });
     await mcp.call('forget', { id: '00000000-0000-4000-8000-000000000000' });
-    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const text = await (await fetch(`${ctx.server.url}/metrics`)).text();
     const count = (labels: string) => Number(text.split('\n').find((l) => l.startsWith(`stellar_mcp_tool_call_duration_seconds_count{${labels}}`))?.split(' ').at(-1) ?? 0);
     expect(count('tool="recall",outcome="ok"')).toBeGreaterThanOrEqual(1);
     expect(count('tool="forget",outcome="NOT_FOUND"')).toBeGreaterThanOrEqual(1);

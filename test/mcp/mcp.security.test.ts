@@ -1,24 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryDocument, RevokeApiKeyDocument } from '../../sdk/index.js';
 import { registerUser } from '../support/accounts.js';
 import { LogCapture } from '../support/logs.js';
 import { connectMcp, mcpClientFor, mcpUrl, refusal, structured } from '../support/mcp.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, useTestServer } from '../support/server.js';
 
 /** The MCP twins of the GraphQL security tests: keys, tenants, origins and logs. */
 
 const ADMIN_KEY = 'admin-key-that-is-no-user-0001';
 const logs = new LogCapture();
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer({ logs, env: { ADMIN_API_KEY: ADMIN_KEY } });
-});
-afterAll(() => server?.close());
+const ctx = useTestServer({ logs, env: { ADMIN_API_KEY: ADMIN_KEY } });
 
 const TOOLS_LIST = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
 const post = (headers: Record<string, string>, body = TOOLS_LIST) =>
-  fetch(mcpUrl(server), { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers }, body });
+  fetch(mcpUrl(ctx.server), { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers }, body });
 
 describe('/mcp authentication, before any MCP message is processed', () => {
   it('answers 401 with WWW-Authenticate without a key; the SDK client cannot connect', async () => {
@@ -26,11 +22,11 @@ describe('/mcp authentication, before any MCP message is processed', () => {
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toBe('Bearer realm="stellar-memory"');
     expect(await response.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { data: { code: 'UNAUTHENTICATED' } } });
-    await expect(connectMcp(server, {})).rejects.toMatchObject({ code: 401 });
+    await expect(connectMcp(ctx.server, {})).rejects.toMatchObject({ code: 401 });
   });
 
   it('answers 401 invalid_token for an unknown, malformed, empty or revoked key', async () => {
-    const user = await registerUser(server);
+    const user = await registerUser(ctx.server);
     await user.client.request(RevokeApiKeyDocument, { id: user.keyId });
     for (const authorization of [`Bearer sk-stellar-${randomBytes(16).toString('hex')}`, 'Bearer not-a-key', 'Bearer ', 'Basic abc', `Bearer ${user.secret}`]) {
       const response = await post({ authorization });
@@ -46,8 +42,8 @@ describe('/mcp authentication, before any MCP message is processed', () => {
   });
 
   it('accepts the key in X-API-Key as GraphQL does', async () => {
-    const user = await registerUser(server);
-    const mcp = await connectMcp(server, { 'x-api-key': user.secret });
+    const user = await registerUser(ctx.server);
+    const mcp = await connectMcp(ctx.server, { 'x-api-key': user.secret });
     expect(structured(await mcp.call('list_agents'))).toMatchObject({ agents: [{ name: 'default' }] });
     await mcp.close();
   });
@@ -60,7 +56,7 @@ describe('/mcp authentication, before any MCP message is processed', () => {
   });
 
   it('refuses a browser page of another origin with 403 (DNS rebinding); the configured origins pass', async () => {
-    const user = await registerUser(server);
+    const user = await registerUser(ctx.server);
     const foreign = await post({ authorization: `Bearer ${user.secret}`, origin: 'http://evil.example' });
     expect(foreign.status).toBe(403);
     const own = await post({ authorization: `Bearer ${user.secret}`, origin: 'http://localhost:8080' });
@@ -71,8 +67,8 @@ describe('/mcp authentication, before any MCP message is processed', () => {
 
 describe('tenant isolation', () => {
   it("one user can never see, recall, count or forget another user's memories", async () => {
-    const [alice, bob] = await Promise.all([registerUser(server), registerUser(server)]);
-    const [a, b] = await Promise.all([mcpClientFor(server, alice.secret), mcpClientFor(server, bob.secret)]);
+    const [alice, bob] = await Promise.all([registerUser(ctx.server), registerUser(ctx.server)]);
+    const [a, b] = await Promise.all([mcpClientFor(ctx.server, alice.secret), mcpClientFor(ctx.server, bob.secret)]);
     const secret = `alice's locker code is ${randomBytes(4).toString('hex')}`;
     const { memory } = structured<{ memory: { id: string } }>(await a.call('remember', { content: secret, tags: ['private'] }));
 
@@ -96,9 +92,9 @@ describe('tenant isolation', () => {
 
 describe('logs', () => {
   it("never contain a tool call's arguments or answers, nor the key, even at trace level and on failure", async () => {
-    const user = await registerUser(server);
+    const user = await registerUser(ctx.server);
     const marker = `confidential-${randomBytes(6).toString('hex')}`;
-    const mcp = await mcpClientFor(server, user.secret);
+    const mcp = await mcpClientFor(ctx.server, user.secret);
     await mcp.call('remember', { content: `${marker} remember`, tags: [`${marker}-tag`], metadata: { note: `${marker} metadata` }, idempotencyKey: `${marker}-key` });
     await mcp.call('remember_many', { inputs: [{ content: `${marker} many` }] });
     await mcp.call('recall', { query: `${marker} recall`, tags: [`${marker}-tag`] });
@@ -109,12 +105,12 @@ describe('logs', () => {
     await mcp.call('remember', { content: `${marker} bad`, importance: 7 });
     await mcp.client.callTool({ name: `${marker}-tool`, arguments: { x: marker } }).catch(() => undefined);
     // An unexpected failure (the table is gone) is logged with its error, still without the arguments.
-    await server.sql(`alter table memories rename to memories_away`);
+    await ctx.server.sql(`alter table memories rename to memories_away`);
     try {
       const failed = await mcp.call('remember', { content: `${marker} while broken` });
       expect(refusal(failed).extensions.code).toBe('INTERNAL_SERVER_ERROR');
     } finally {
-      await server.sql(`alter table memories_away rename to memories`);
+      await ctx.server.sql(`alter table memories_away rename to memories`);
     }
     await mcp.close();
 

@@ -1,17 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BadUserInputError, CreateAgentDocument, DeleteAgentDocument, NotFoundError, QuotaExceededError } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { registerUser, registerUserWithTier, type TestUser } from '../support/accounts.js';
+import { registerUser, useUser } from '../support/accounts.js';
 import { counter, rowCount } from '../support/memories.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-let pro: TestUser;
-beforeAll(async () => {
-  server = await startTestServer();
-  pro = await registerUserWithTier(server, Tier.PRO);
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
+const pro = useUser(ctx, Tier.PRO);
 
 describe('agent errors', () => {
   it.each(['', 'has space', 'x'.repeat(65), 'slash/name', 'ünïcode'])('createAgent and deleteAgent refuse the name %j with BAD_USER_INPUT on name', async (name) => {
@@ -20,7 +15,7 @@ describe('agent errors', () => {
       expect(error).toBeInstanceOf(BadUserInputError);
       expect((error as BadUserInputError).field).toBe('name');
     }
-    expect(await rowCount(server.sql, pro.id, 'agents')).toBe(1);
+    expect(await rowCount(ctx.server.sql, pro.id, 'agents')).toBe(1);
   });
 
   it('refuses an existing name', async () => {
@@ -28,11 +23,11 @@ describe('agent errors', () => {
     const error = await pro.client.request(CreateAgentDocument, { name: 'taken' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BadUserInputError);
     expect((error as BadUserInputError).field).toBe('name');
-    expect(await counter(server.sql, pro.id, 'AGENTS')).toBe(await rowCount(server.sql, pro.id, 'agents'));
+    expect(await counter(ctx.server.sql, pro.id, 'AGENTS')).toBe(await rowCount(ctx.server.sql, pro.id, 'agents'));
   });
 
   it('refuses a FREE account a second agent with QUOTA_EXCEEDED', async () => {
-    const free = await registerUser(server);
+    const free = await registerUser(ctx.server);
     const error = await free.client.request(CreateAgentDocument, { name: 'second' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QuotaExceededError);
     const quota = error as QuotaExceededError;

@@ -1,20 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AgentsDocument, CreateAgentDocument, DeleteAgentDocument, MemoriesDocument, NotFoundError, StoreMemoryDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { registerUserWithTier, type TestUser } from '../support/accounts.js';
+import { useUser } from '../support/accounts.js';
 import { counter } from '../support/memories.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-let alice: TestUser;
-let bob: TestUser;
+const ctx = useTestServer();
+const alice = useUser(ctx, Tier.PRO);
+const bob = useUser(ctx, Tier.PRO);
 beforeAll(async () => {
-  server = await startTestServer();
-  [alice, bob] = await Promise.all([registerUserWithTier(server, Tier.PRO), registerUserWithTier(server, Tier.PRO)]);
   await alice.client.request(StoreMemoryDocument, { input: { agent: 'secret-project', content: 'Launch date is March 3' } });
   await alice.client.request(StoreMemoryDocument, { input: { content: 'Alice default memory' } });
 });
-afterAll(() => server?.close());
 
 describe('agent isolation', () => {
   it("lists and counts only the caller's agents and memories, even under the same names", async () => {
@@ -37,8 +34,8 @@ describe('agent isolation', () => {
       ['default', 1],
       ['secret-project', 1],
     ]);
-    expect(await counter(server.sql, alice.id, 'MEMORIES')).toBe(2);
-    expect(await counter(server.sql, alice.id, 'AGENTS')).toBe(2);
+    expect(await counter(ctx.server.sql, alice.id, 'MEMORIES')).toBe(2);
+    expect(await counter(ctx.server.sql, alice.id, 'AGENTS')).toBe(2);
   });
 
   it("an agent name of another user answers exactly like one that does not exist", async () => {

@@ -1,15 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BadUserInputError, MemoriesDocument, UnauthenticatedError } from '../../sdk/index.js';
-import { registerUser, type TestUser } from '../support/accounts.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useUser } from '../support/accounts.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-let user: TestUser;
-beforeAll(async () => {
-  server = await startTestServer();
-  user = await registerUser(server);
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
+const user = useUser(ctx);
 
 const refusedField = async (variables: { first?: number; after?: string; agent?: string }) => {
   const error = await user.client.request(MemoriesDocument, variables).catch((e: unknown) => e);
@@ -36,6 +31,6 @@ describe('memories errors', () => {
   });
 
   it('needs a valid key', async () => {
-    await expect(server.client().request(MemoriesDocument, {})).rejects.toBeInstanceOf(UnauthenticatedError);
+    await expect(ctx.server.client().request(MemoriesDocument, {})).rejects.toBeInstanceOf(UnauthenticatedError);
   });
 });

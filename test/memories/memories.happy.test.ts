@@ -1,16 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoriesDocument, MemoryDocument, type MemoriesQuery, StoreMemoriesDocument, StoreMemoryDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
 import { registerUser, registerUserWithTier, type TestUser } from '../support/accounts.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
 
-const proUser = () => registerUserWithTier(server, Tier.PRO);
+const proUser = () => registerUserWithTier(ctx.server, Tier.PRO);
 
 async function allPages(user: TestUser, first: number, agent?: string): Promise<string[]> {
   const seen: string[] = [];
@@ -25,13 +21,13 @@ async function allPages(user: TestUser, first: number, agent?: string): Promise<
 
 describe('memory(id)', () => {
   it('answers null for an id that does not exist, and for a non-UUID id', async () => {
-    const user = await registerUser(server);
+    const user = await registerUser(ctx.server);
     expect((await user.client.request(MemoryDocument, { id: '00000000-0000-4000-8000-000000000000' })).memory).toBeNull();
     expect((await user.client.request(MemoryDocument, { id: 'not-a-uuid' })).memory).toBeNull();
   });
 
   it('derives the zone from importance, recency and recall frequency', async () => {
-    const user = await registerUser(server);
+    const user = await registerUser(ctx.server);
     const store = async (content: string, importance: number, daysAgo = 0) =>
       (await user.client.request(StoreMemoryDocument, { input: { content, importance, occurredAt: new Date(Date.now() - daysAgo * 86_400_000).toISOString() } }))
         .storeMemory.memory.id;
@@ -43,7 +39,7 @@ describe('memory(id)', () => {
     const belt = await store('belt', 0, 60); // 0.3 · 0.25 = 0.075
     const cloud = await store('cloud', 0, 365); // ≈ 0
     const frequent = await store('frequent', 0.6, 30);
-    await server.sql(`update memories set recall_count = 20 where id = ?`, [frequent]); // 0.3 + 0.15 + 0.2 · 0.8 = 0.61
+    await ctx.server.sql(`update memories set recall_count = 20 where id = ?`, [frequent]); // 0.3 + 0.15 + 0.2 · 0.8 = 0.61
 
     expect([await zone(core), await zone(inner), await zone(outer), await zone(belt), await zone(cloud), await zone(frequent)]).toEqual([
       'CORE',
@@ -99,10 +95,10 @@ describe('memories', () => {
   });
 
   it('never lists or counts expired memories', async () => {
-    const user = await registerUser(server);
+    const user = await registerUser(ctx.server);
     const { storeMemory } = await user.client.request(StoreMemoryDocument, { input: { content: 'short-lived', expiresAt: new Date(Date.now() + 60_000).toISOString() } });
     await user.client.request(StoreMemoryDocument, { input: { content: 'lasting' } });
-    await server.sql(`update memories set expires_at = now() - interval '1 second' where id = ?`, [storeMemory.memory.id]);
+    await ctx.server.sql(`update memories set expires_at = now() - interval '1 second' where id = ?`, [storeMemory.memory.id]);
     const { memories } = await user.client.request(MemoriesDocument, {});
     expect(memories.edges.map((e) => e.node.content)).toEqual(['lasting']);
     expect(memories.totalCount).toBe(1);

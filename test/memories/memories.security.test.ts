@@ -1,23 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ForgetMemoryDocument, MemoriesDocument, MemoryDocument, NotFoundError, StoreMemoriesDocument, UsageDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { registerUser, registerUserWithTier, type TestUser } from '../support/accounts.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useUser } from '../support/accounts.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-let alice: TestUser;
-let bob: TestUser;
+const ctx = useTestServer();
+const alice = useUser(ctx, Tier.PRO);
+const bob = useUser(ctx);
 let aliceIds: string[];
 beforeAll(async () => {
-  server = await startTestServer();
-  [alice, bob] = await Promise.all([registerUserWithTier(server, Tier.PRO), registerUser(server)]);
   const { storeMemories } = await alice.client.request(StoreMemoriesDocument, {
     inputs: Array.from({ length: 5 }, (_, i) => ({ content: `alice secret ${i}`, agent: i % 2 ? 'default' : 'diary' })),
   });
   aliceIds = storeMemories.map((s) => s.memory.id);
   await bob.client.request(StoreMemoriesDocument, { inputs: [{ content: 'bob one' }, { content: 'bob two' }] });
 });
-afterAll(() => server?.close());
 
 const cursorOf = (createdAt: string, id: string) => Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
 
@@ -46,7 +43,7 @@ describe('memory isolation', () => {
 
   it("a cursor made from another user's memory, or a guessed one, only positions within the caller's own memories", async () => {
     const aliceCursor = (await alice.client.request(MemoriesDocument, { first: 1 })).memories.edges[0]!.cursor;
-    const [row] = await server.sql<{ t: string }>(`select created_at::text as t from memories where id = ?`, [aliceIds[4]!]);
+    const [row] = await ctx.server.sql<{ t: string }>(`select created_at::text as t from memories where id = ?`, [aliceIds[4]!]);
     const forged = [aliceCursor, cursorOf(row!.t, aliceIds[4]!), cursorOf('2999-01-01 00:00:00+00', '00000000-0000-4000-8000-000000000000')];
     for (const after of forged) {
       const page = (await bob.client.request(MemoriesDocument, { after, first: 100 })).memories;

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RecallMemoriesDocument, StoreMemoriesDocument, StoreMemoryDocument } from '../../sdk/index.js';
 import { LocalEmbeddings } from '../../src/embeddings/local.js';
 import { Tier } from '../../src/entities/enums.js';
 import { registerUserWithTier, type TestUser } from '../support/accounts.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 import { PEOPLE_FACTS } from './people-fixture.js';
 
 /**
@@ -13,19 +13,17 @@ import { PEOPLE_FACTS } from './people-fixture.js';
  * share nothing but a name with the fact that answers them.
  */
 
-let server: TestServer;
+const ctx = useTestServer({ env: { EMBEDDINGS: undefined } });
 beforeAll(async () => {
-  server = await startTestServer({ env: { EMBEDDINGS: undefined } });
-  expect(server.config.embeddingsMode).toBe('local');
-  await (server.rt.semantic.model as LocalEmbeddings).whenReady();
+  expect(ctx.server.config.embeddingsMode).toBe('local');
+  await (ctx.server.rt.semantic.model as LocalEmbeddings).whenReady();
 });
-afterAll(() => server?.close());
 
-const newUser = () => registerUserWithTier(server, Tier.PRO);
+const newUser = () => registerUserWithTier(ctx.server, Tier.PRO);
 const recall = async (user: TestUser, query: string, agent?: string) =>
   (await user.client.request(RecallMemoriesDocument, { input: { query, agent, limit: 5 } })).recallMemories;
 /** The worker embeds in the background; the tests ask once it is done, as a user would a moment later. */
-const embedded = () => server.rt.embeddingWorker.drain();
+const embedded = () => ctx.server.rt.embeddingWorker.drain();
 
 describe('recall by meaning with the built-in model', () => {
   it("answers the issue's questions: the email fact first among four facts about Dana, the language, Caroline's research", async () => {
@@ -62,7 +60,7 @@ describe('recall by meaning with the built-in model', () => {
   it(`ranks the right fact first for at least 85% of ${PEOPLE_FACTS.length} questions that share only a name with it (four facts per person)`, async () => {
     // The fixture's promise: apart from the name, no question shares a word (or a stem) with its fact.
     for (const { person, fact, question } of PEOPLE_FACTS) {
-      const [row] = await server.sql<{ shared: string[]; name: string[] }>(
+      const [row] = await ctx.server.sql<{ shared: string[]; name: string[] }>(
         `select array(select lexeme from unnest(to_tsvector('english', ?)) intersect select lexeme from unnest(to_tsvector('english', ?))) as shared,
                 tsvector_to_array(to_tsvector('english', ?)) as name`,
         [fact, question, person],

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StoreMemoriesDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { queryWords, queryWordsQuery, recallQuery } from '../../src/services/recall.js';
+import { queryWords, queryWordsQuery, recallQuery } from '../../src/services/memories/recall.js';
 import { registerUserWithTier } from '../support/accounts.js';
 import { seedMemories } from '../support/memories.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
 /**
  * Lexical candidates must come from the per-agent postings of the agent-terms index (its
@@ -13,23 +13,19 @@ import { startTestServer, type TestServer } from '../support/server.js';
  * index the planner's choice for a rare word.
  */
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
 
 describe('lexical candidates', () => {
   it('are read from the agent-terms index, with the agents searched as the keys', async () => {
-    const user = await registerUserWithTier(server, Tier.PRO);
+    const user = await registerUserWithTier(ctx.server, Tier.PRO);
     await user.client.request(StoreMemoriesDocument, {
       inputs: [{ content: 'Dana prefers email over phone calls' }, { content: 'Dana lives in Lisbon', agent: 'travel' }],
     });
-    await seedMemories(server.sql, user.id, 3_000);
-    await server.sql('analyze memories');
+    await seedMemories(ctx.server.sql, user.id, 3_000);
+    await ctx.server.sql('analyze memories');
     for (const agent of [null, 'travel']) {
       const request = { userId: user.id, query: 'How should I email Dana?', agent, tags: [], metadata: null, minImportance: null, occurredAfter: null, occurredBefore: null, limit: 10, embedding: null };
-      const plan = await server.rt.forkEm().transactional(async (tx) => {
+      const plan = await ctx.server.rt.forkEm().transactional(async (tx) => {
         const words = queryWordsQuery(request);
         const { sql, params } = recallQuery(request, queryWords(await tx.execute(words.sql, words.params)));
         return (await tx.execute<{ 'QUERY PLAN': string }[]>(`explain ${sql}`, params)).map((row) => row['QUERY PLAN']).join('\n');

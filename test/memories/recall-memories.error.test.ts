@@ -1,16 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BadUserInputError, RecallMemoriesDocument, UnauthenticatedError, type RecallInput } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { registerUserWithTier, type TestUser } from '../support/accounts.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useUser } from '../support/accounts.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-let user: TestUser;
-beforeAll(async () => {
-  server = await startTestServer({ env: { EMBEDDINGS_DIM: '4' } });
-  user = await registerUserWithTier(server, Tier.PRO);
-});
-afterAll(() => server?.close());
+const ctx = useTestServer({ env: { EMBEDDINGS_DIM: '4' } });
+const user = useUser(ctx, Tier.PRO);
 
 describe('recallMemories refuses bad input with BAD_USER_INPUT naming the field', () => {
   it.each<[string, RecallInput, string]>([
@@ -32,6 +27,6 @@ describe('recallMemories refuses bad input with BAD_USER_INPUT naming the field'
   });
 
   it('needs a valid key', async () => {
-    await expect(server.client().request(RecallMemoriesDocument, { input: { query: 'x' } })).rejects.toBeInstanceOf(UnauthenticatedError);
+    await expect(ctx.server.client().request(RecallMemoriesDocument, { input: { query: 'x' } })).rejects.toBeInstanceOf(UnauthenticatedError);
   });
 });

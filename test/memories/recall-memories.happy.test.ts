@@ -1,16 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryDocument, RecallMemoriesDocument, StoreMemoriesDocument, StoreMemoryDocument, UsageDocument, type RecallInput } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
 import { registerUserWithTier, type TestUser } from '../support/accounts.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
 
-const proUser = () => registerUserWithTier(server, Tier.PRO);
+const proUser = () => registerUserWithTier(ctx.server, Tier.PRO);
 
 const recall = async (user: TestUser, input: RecallInput) => (await user.client.request(RecallMemoriesDocument, { input })).recallMemories;
 const contents = async (user: TestUser, input: RecallInput) => (await recall(user, input)).map((hit) => hit.memory.content);
@@ -196,7 +192,7 @@ describe('recallMemories', () => {
     const user = await proUser();
     const { storeMemory } = await user.client.request(StoreMemoryDocument, { input: { content: 'temporary door code 1234', expiresAt: new Date(Date.now() + 60_000).toISOString() } });
     expect(await contents(user, { query: 'door code' })).toHaveLength(1);
-    await server.sql(`update memories set expires_at = now() - interval '1 second' where id = ?`, [storeMemory.memory.id]);
+    await ctx.server.sql(`update memories set expires_at = now() - interval '1 second' where id = ?`, [storeMemory.memory.id]);
     expect(await contents(user, { query: 'door code' })).toEqual([]);
   });
 
@@ -204,7 +200,7 @@ describe('recallMemories', () => {
     const user = await proUser();
     await recall(user, { query: 'anything' });
     await recall(user, { query: 'anything' });
-    await server.rt.scheduler.runNow('flush-usage');
+    await ctx.server.rt.scheduler.runNow('flush-usage');
     expect((await user.client.request(UsageDocument)).usage.recallsThisPeriod).toBe(2);
   });
 });

@@ -1,21 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RecallMemoriesDocument, StoreMemoriesDocument, type RecallInput } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { registerUserWithTier, type TestUser } from '../support/accounts.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useUser } from '../support/accounts.js';
+import { useTestServer } from '../support/server.js';
 import { AGENTS, COMMON, recallFixture, TAGS, TOPICS, wordsOf, type FixtureMemory } from './recall-fixture.js';
 
 const { memories, queries } = recallFixture();
-let server: TestServer;
-let user: TestUser;
+const ctx = useTestServer();
+const user = useUser(ctx, Tier.TEAM);
 beforeAll(async () => {
-  server = await startTestServer();
-  user = await registerUserWithTier(server, Tier.TEAM);
   for (let start = 0; start < memories.length; start += 100) {
     await user.client.request(StoreMemoriesDocument, { inputs: memories.slice(start, start + 100) });
   }
 });
-afterAll(() => server?.close());
 
 const recall = async (input: RecallInput) => (await user.client.request(RecallMemoriesDocument, { input })).recallMemories;
 

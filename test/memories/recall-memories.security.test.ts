@@ -1,16 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryDocument, RecallMemoriesDocument, StoreMemoriesDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { registerUser, registerUserWithTier, type TestUser } from '../support/accounts.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useUser } from '../support/accounts.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-let alice: TestUser;
-let bob: TestUser;
+const ctx = useTestServer();
+const alice = useUser(ctx, Tier.PRO);
+const bob = useUser(ctx);
 let aliceIds: string[];
 beforeAll(async () => {
-  server = await startTestServer();
-  [alice, bob] = await Promise.all([registerUserWithTier(server, Tier.PRO), registerUser(server)]);
   const { storeMemories } = await alice.client.request(StoreMemoriesDocument, {
     inputs: [
       { content: 'Alice bank PIN is 9931', agent: 'vault', tags: ['secret'], metadata: { owner: 'alice' }, importance: 1 },
@@ -20,7 +18,6 @@ beforeAll(async () => {
   aliceIds = storeMemories.map((s) => s.memory.id);
   await bob.client.request(StoreMemoriesDocument, { inputs: [{ content: 'Bob bank is downtown' }] });
 });
-afterAll(() => server?.close());
 
 describe('recall isolation', () => {
   it("never returns another user's memories, whatever the query or filters", async () => {

@@ -8,25 +8,22 @@ import { registerUserWithTier, type TestUser } from '../support/accounts.js';
 import { databaseMode, databaseWithoutPgvector, SHARED_DATABASE_SKIP_REASON, sharedDatabaseAvailable } from '../support/database.js';
 import { seedMemories } from '../support/memories.js';
 import { spawnServer } from '../support/spawn.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
 const DIM = 256;
 const API_KEY = 'sk-embeddings-test';
 const embeddingsEnv = () => ({ EMBEDDINGS: 'remote', EMBEDDINGS_URL: fake.baseUrl, EMBEDDINGS_API_KEY: API_KEY, EMBEDDINGS_DIM: String(DIM), PROVIDER_TIMEOUT_MS: '500' });
 
 let fake: FakeEmbeddings;
-let server: TestServer;
 beforeAll(async () => {
   fake = await startFakeEmbeddings({ dim: DIM, apiKey: API_KEY });
-  server = await startTestServer({ env: embeddingsEnv() });
 });
-afterAll(async () => {
-  await server?.close();
-  await fake?.close();
-});
+// Registered before the server's: runs after it closes.
+afterAll(() => fake?.close());
+const ctx = useTestServer(() => ({ env: embeddingsEnv() }));
 beforeEach(() => fake.reset());
 
-const proUser = () => registerUserWithTier(server, Tier.PRO);
+const proUser = () => registerUserWithTier(ctx.server, Tier.PRO);
 
 const recall = async (user: TestUser, input: RecallInput) => {
   const response = await user.client.raw(RecallMemoriesDocument, { input });
@@ -34,9 +31,9 @@ const recall = async (user: TestUser, input: RecallInput) => {
   return { hits: response.data!.recallMemories, warnings: (response.extensions.warnings ?? []) as { code: string }[] };
 };
 const hasEmbedding = async (id: string) =>
-  (await server.sql<{ has: boolean }>(`select embedding is not null as has from memories where id = ?`, [id]))[0]!.has;
+  (await ctx.server.sql<{ has: boolean }>(`select embedding is not null as has from memories where id = ?`, [id]))[0]!.has;
 /** Lets the background embedding worker finish what the stores so far woke it for. */
-const embedded = () => server.rt.embeddingWorker.drain();
+const embedded = () => ctx.server.rt.embeddingWorker.drain();
 
 describe('semantic recall with pgvector and EMBEDDINGS_URL', () => {
   it('finds a paraphrase that shares no word with the query, and nothing unrelated', async () => {
@@ -71,7 +68,7 @@ describe('semantic recall with pgvector and EMBEDDINGS_URL', () => {
     await embedded();
     expect(await hasEmbedding(storeMemories[0]!.memory.id)).toBe(false);
     fake.reset();
-    await server.rt.scheduler.runNow(EMBED_JOB);
+    await ctx.server.rt.scheduler.runNow(EMBED_JOB);
     for (const { memory } of storeMemories) expect(await hasEmbedding(memory.id)).toBe(true);
     expect(fake.batchSizes()).toEqual([5]);
     expect(fake.requests[0]!.headers.authorization).toBe(`Bearer ${API_KEY}`);
@@ -126,7 +123,7 @@ describe('semantic recall with pgvector and EMBEDDINGS_URL', () => {
     expect(lexical.warnings.map((w) => w.code)).toEqual(['EMBEDDINGS_UNAVAILABLE']);
 
     fake.reset();
-    await server.rt.scheduler.runNow(EMBED_JOB);
+    await ctx.server.rt.scheduler.runNow(EMBED_JOB);
     expect(await hasEmbedding(id)).toBe(true);
     expect((await recall(user, { query: 'the automobile was quick' })).hits.map((h) => h.memory.id)).toEqual([id]);
   });
@@ -146,23 +143,23 @@ describe('semantic recall with pgvector and EMBEDDINGS_URL', () => {
     const user = await proUser();
     fake.setDimension(DIM / 2);
     const stored = await user.client.raw(StoreMemoryDocument, { input: { content: 'half-size vector' } });
-    await server.rt.scheduler.runNow(EMBED_JOB);
+    await ctx.server.rt.scheduler.runNow(EMBED_JOB);
     expect(await hasEmbedding(stored.data!.storeMemory.memory.id)).toBe(false);
     expect(fake.batchSizes().length).toBeGreaterThan(0);
   });
 
   it('embeds a backlog two batches at a time, so both threads of the built-in model work on it', async () => {
     const user = await proUser();
-    await seedMemories(server.sql, user.id, 200, 'backlog');
+    await seedMemories(ctx.server.sql, user.id, 200, 'backlog');
     fake.setLatency(100);
-    await server.rt.embeddingWorker.drain();
+    await ctx.server.rt.embeddingWorker.drain();
     expect(fake.maxInFlight()).toBe(2);
-    expect((await server.sql<{ n: number }>(`select count(*)::int as n from memories where user_id = ? and embedding is null`, [user.id]))[0]!.n).toBe(0);
+    expect((await ctx.server.sql<{ n: number }>(`select count(*)::int as n from memories where user_id = ? and embedding is null`, [user.id]))[0]!.n).toBe(0);
   });
 
   it('on an idle server, finds a memory by meaning within 1 s of its store being answered', async () => {
     const user = await proUser();
-    await server.rt.scheduler.runNow(EMBED_JOB); // idle and healthy: nothing left from the tests before
+    await ctx.server.rt.scheduler.runNow(EMBED_JOB); // idle and healthy: nothing left from the tests before
     await user.client.request(StoreMemoryDocument, { input: { content: 'my physician bought a huge house' } });
     const answered = Date.now();
     let found: string[] = [];
@@ -174,21 +171,17 @@ describe('semantic recall with pgvector and EMBEDDINGS_URL', () => {
 });
 
 describe('with EMBEDDINGS=off', () => {
-  let lexicalOnly: TestServer;
-  beforeAll(async () => {
-    lexicalOnly = await startTestServer({ env: { ...embeddingsEnv(), EMBEDDINGS: 'off' } });
-  });
-  afterAll(() => lexicalOnly?.close());
+  const lexicalOnly = useTestServer(() => ({ env: { ...embeddingsEnv(), EMBEDDINGS: 'off' } }));
 
   it('recalls by words only, ignores a given embedding with a warning, and never calls an embeddings API', async () => {
-    const user = await registerUserWithTier(lexicalOnly, Tier.PRO);
+    const user = await registerUserWithTier(lexicalOnly.server, Tier.PRO);
     const stored = await user.client.raw(StoreMemoryDocument, { input: { content: 'Dana prefers to be contacted by email', embedding: embedText('email', DIM) } });
     expect(stored.errors).toEqual([]);
     expect(stored.extensions.warnings).toEqual([expect.objectContaining({ code: 'VECTOR_SEARCH_UNAVAILABLE', message: expect.stringContaining('EMBEDDINGS=off') })]);
     const response = await user.client.raw(RecallMemoriesDocument, { input: { query: 'How should I contact Dana?' } });
     expect(response.data!.recallMemories.map((h) => [h.memory.content, h.explanation.semantic])).toEqual([['Dana prefers to be contacted by email', null]]);
     expect(response.extensions.warnings ?? []).toEqual([]);
-    expect(lexicalOnly.rt.semantic.canEmbed).toBe(false);
+    expect(lexicalOnly.server.rt.semantic.canEmbed).toBe(false);
     expect(fake.requests).toEqual([]);
   });
 });
@@ -196,11 +189,11 @@ describe('with EMBEDDINGS=off', () => {
 describe.skipIf(!sharedDatabaseAvailable())(`two instances embedding one backlog (${SHARED_DATABASE_SKIP_REASON})`, () => {
   it('embed every memory stored before a model existed exactly once between them', async () => {
     const user = await proUser();
-    await seedMemories(server.sql, user.id, 300, 'stored before the model');
+    await seedMemories(ctx.server.sql, user.id, 300, 'stored before the model');
     fake.setLatency(150); // a slow model: both instances are at it at once
     const instances = await Promise.all([spawnServer({ env: embeddingsEnv() }), spawnServer({ env: embeddingsEnv() })]);
     try {
-      const pending = async () => (await server.sql<{ n: number }>(`select count(*)::int as n from memories where user_id = ? and embedding is null`, [user.id]))[0]!.n;
+      const pending = async () => (await ctx.server.sql<{ n: number }>(`select count(*)::int as n from memories where user_id = ? and embedding is null`, [user.id]))[0]!.n;
       const deadline = Date.now() + 30_000;
       while ((await pending()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       expect(await pending()).toBe(0);
@@ -217,20 +210,20 @@ describe.skipIf(!sharedDatabaseAvailable())(`two instances embedding one backlog
 describe.skipIf(databaseMode() === 'embedded')('the embedding worker beside other writers (needs DATABASE_URL: one connection holds a lock)', () => {
   it('skips a memory another transaction took after the claim instead of waiting for it, and embeds the rest', async () => {
     const user = await proUser();
-    await seedMemories(server.sql, user.id, 10, 'beside a writer');
-    const [held] = await server.sql<{ id: string }>(`select id from memories where user_id = ? order by created_at, id limit 1`, [user.id]);
-    const writer = new pg.Client({ connectionString: server.rt.config.databaseUrl });
+    await seedMemories(ctx.server.sql, user.id, 10, 'beside a writer');
+    const [held] = await ctx.server.sql<{ id: string }>(`select id from memories where user_id = ? order by created_at, id limit 1`, [user.id]);
+    const writer = new pg.Client({ connectionString: ctx.server.rt.config.databaseUrl });
     await writer.connect();
     try {
       fake.setLatency(400); // the batch is claimed, then in the model a while (within PROVIDER_TIMEOUT_MS)
-      const drained = server.rt.embeddingWorker.drain().then(() => 'drained');
+      const drained = ctx.server.rt.embeddingWorker.drain().then(() => 'drained');
       await new Promise((resolve) => setTimeout(resolve, 150));
       // As a store deduplicating onto it would (stores lock in their own order; waiting deadlocked with them).
       await writer.query('begin');
       await writer.query('select 1 from memories where id = $1 for update', [held!.id]);
       const outcome = await Promise.race([drained, new Promise((resolve) => setTimeout(() => resolve('still waiting after 4 s'), 4_000))]);
       expect(outcome).toBe('drained');
-      const pending = await server.sql<{ id: string }>(`select id from memories where user_id = ? and embedding is null`, [user.id]);
+      const pending = await ctx.server.sql<{ id: string }>(`select id from memories where user_id = ? and embedding is null`, [user.id]);
       expect(pending.map((row) => row.id)).toEqual([held!.id]);
     } finally {
       await writer.query('rollback');
@@ -242,14 +235,10 @@ describe.skipIf(databaseMode() === 'embedded')('the embedding worker beside othe
 describe.skipIf(databaseMode() === 'embedded')(
   'on a PostgreSQL where pgvector may not be created (needs DATABASE_URL: the embedded database always has pgvector)',
   () => {
-    let lexicalOnly: TestServer;
-    beforeAll(async () => {
-      lexicalOnly = await startTestServer({ env: { ...embeddingsEnv(), DATABASE_URL: await databaseWithoutPgvector() } });
-    });
-    afterAll(() => lexicalOnly?.close());
+    const lexicalOnly = useTestServer(async () => ({ env: { ...embeddingsEnv(), DATABASE_URL: await databaseWithoutPgvector() } }));
 
     it('stores and recalls lexically, says so in extensions.warnings when given an embedding, and never calls the API', async () => {
-      const user = await registerUserWithTier(lexicalOnly, Tier.PRO);
+      const user = await registerUserWithTier(lexicalOnly.server, Tier.PRO);
       const stored = await user.client.raw(StoreMemoryDocument, { input: { content: 'a fast car', embedding: embedText('a fast car', DIM) } });
       expect(stored.errors).toEqual([]);
       expect(stored.extensions.warnings).toEqual([expect.objectContaining({ code: 'VECTOR_SEARCH_UNAVAILABLE' })]);
@@ -262,7 +251,7 @@ describe.skipIf(databaseMode() === 'embedded')(
       expect((await recall(user, { query: 'How should I contact Dana?' })).hits.map((h) => h.memory.content)).toEqual(['Dana prefers to be contacted by email']);
       expect((await recall(user, { query: 'the automobile was quick' })).hits).toEqual([]);
       expect(fake.requests).toEqual([]);
-      expect(lexicalOnly.rt.db.vectorSearch).toBe(false);
+      expect(lexicalOnly.server.rt.db.vectorSearch).toBe(false);
     });
   },
 );

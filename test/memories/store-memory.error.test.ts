@@ -1,18 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BadUserInputError, QuotaExceededError, StoreMemoryDocument, UnauthenticatedError, type StoreMemoryInput } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { registerUser, registerUserWithTier, type TestUser } from '../support/accounts.js';
+import { registerUser, useUser } from '../support/accounts.js';
 import { counter, rowCount, seedMemories } from '../support/memories.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
 const DIM = 8;
-let server: TestServer;
-let user: TestUser;
-beforeAll(async () => {
-  server = await startTestServer({ env: { EMBEDDINGS_DIM: String(DIM) } });
-  user = await registerUserWithTier(server, Tier.PRO);
-});
-afterAll(() => server?.close());
+const ctx = useTestServer({ env: { EMBEDDINGS_DIM: String(DIM) } });
+const user = useUser(ctx, Tier.PRO);
 
 async function refusedField(input: StoreMemoryInput, who = user): Promise<string | undefined> {
   const error = await who.client.request(StoreMemoryDocument, { input }).catch((e: unknown) => e);
@@ -42,10 +37,10 @@ describe('storeMemory refuses bad input with BAD_USER_INPUT naming the field, an
     ['an expiry in the past', { content: 'x', expiresAt: new Date(Date.now() - 1000).toISOString() }, 'expiresAt'],
     ['an empty idempotency key', { content: 'x', idempotencyKey: '' }, 'idempotencyKey'],
   ])('%s', async (_label, input, field) => {
-    const before = await rowCount(server.sql, user.id, 'memories');
+    const before = await rowCount(ctx.server.sql, user.id, 'memories');
     expect(await refusedField(input)).toBe(field);
-    expect(await rowCount(server.sql, user.id, 'memories')).toBe(before);
-    expect(await counter(server.sql, user.id, 'MEMORIES')).toBe(before);
+    expect(await rowCount(ctx.server.sql, user.id, 'memories')).toBe(before);
+    expect(await counter(ctx.server.sql, user.id, 'MEMORIES')).toBe(before);
   });
 
   it('metadata of exactly 16 KB is accepted (the limit counts UTF-8 bytes of the JSON)', async () => {
@@ -61,35 +56,35 @@ describe('storeMemory refuses bad input with BAD_USER_INPUT naming the field, an
     expect(await refusedField({ content: 'Booked table for 5', idempotencyKey: 'k-1' })).toBe('idempotencyKey');
     expect(await refusedField({ content: 'Booked table for 4', importance: 0.9, idempotencyKey: 'k-1' })).toBe('idempotencyKey');
     expect(await refusedField({ content: 'Booked table for 4', occurredAt: '2020-01-01T00:00:00Z', idempotencyKey: 'k-1' })).toBe('idempotencyKey');
-    const [row] = await server.sql<{ n: number }>(`select count(*)::int as n from memories where user_id = ? and content like 'Booked%'`, [user.id]);
+    const [row] = await ctx.server.sql<{ n: number }>(`select count(*)::int as n from memories where user_id = ? and content like 'Booked%'`, [user.id]);
     expect(row!.n).toBe(1);
   });
 
   it('needs a valid key', async () => {
-    await expect(server.client().request(StoreMemoryDocument, { input: { content: 'x' } })).rejects.toBeInstanceOf(UnauthenticatedError);
+    await expect(ctx.server.client().request(StoreMemoryDocument, { input: { content: 'x' } })).rejects.toBeInstanceOf(UnauthenticatedError);
   });
 });
 
 describe('storeMemory quotas', () => {
   it('refuses a FREE account at 5,000 memories with QUOTA_EXCEEDED naming the upgrade', async () => {
-    const free = await registerUser(server);
-    await seedMemories(server.sql, free.id, 5_000);
+    const free = await registerUser(ctx.server);
+    await seedMemories(ctx.server.sql, free.id, 5_000);
     const error = await free.client.request(StoreMemoryDocument, { input: { content: 'one too many' } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QuotaExceededError);
     const quota = error as QuotaExceededError;
     expect([quota.resource, quota.limit, quota.used, quota.upgradeTier]).toEqual(['MEMORIES', 5000, 5000, 'PRO']);
     expect(quota.message).toBe('Memory limit reached (5000/5000). Upgrade to PRO for 50000: http://localhost:8080/#pricing');
-    expect(await rowCount(server.sql, free.id, 'memories')).toBe(5_000);
+    expect(await rowCount(ctx.server.sql, free.id, 'memories')).toBe(5_000);
   });
 
   it('refuses a FREE account a second agent: storing into a new agent creates neither agent nor memory', async () => {
-    const free = await registerUser(server);
+    const free = await registerUser(ctx.server);
     const error = await free.client.request(StoreMemoryDocument, { input: { content: 'x', agent: 'second' } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QuotaExceededError);
     expect([(error as QuotaExceededError).resource, (error as QuotaExceededError).limit]).toEqual(['AGENTS', 1]);
-    expect(await rowCount(server.sql, free.id, 'agents')).toBe(1);
-    expect(await rowCount(server.sql, free.id, 'memories')).toBe(0);
-    expect(await counter(server.sql, free.id, 'AGENTS')).toBe(1);
-    expect(await counter(server.sql, free.id, 'MEMORIES')).toBe(0);
+    expect(await rowCount(ctx.server.sql, free.id, 'agents')).toBe(1);
+    expect(await rowCount(ctx.server.sql, free.id, 'memories')).toBe(0);
+    expect(await counter(ctx.server.sql, free.id, 'AGENTS')).toBe(1);
+    expect(await counter(ctx.server.sql, free.id, 'MEMORIES')).toBe(0);
   });
 });

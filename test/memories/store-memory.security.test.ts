@@ -1,18 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AgentsDocument, MemoryDocument, QuotaExceededError, StoreMemoryDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { registerUser, registerUserWithTier, type TestUser } from '../support/accounts.js';
+import { useUser } from '../support/accounts.js';
 import { counter, rowCount } from '../support/memories.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
-let server: TestServer;
-let alice: TestUser;
-let bob: TestUser;
-beforeAll(async () => {
-  server = await startTestServer();
-  [alice, bob] = await Promise.all([registerUserWithTier(server, Tier.PRO), registerUser(server)]);
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
+const alice = useUser(ctx, Tier.PRO);
+const bob = useUser(ctx);
 
 describe('storeMemory isolation', () => {
   it("identical content never dedupes against another user's memory, nor changes it", async () => {
@@ -22,7 +17,7 @@ describe('storeMemory isolation', () => {
     expect(theirs.memory.id).not.toBe(mine.memory.id);
     const { memory } = await alice.client.request(MemoryDocument, { id: mine.memory.id });
     expect(memory).toEqual(mine.memory); // importance still 0.3, not raised by Bob
-    expect(await counter(server.sql, alice.id, 'MEMORIES')).toBe(await rowCount(server.sql, alice.id, 'memories'));
+    expect(await counter(ctx.server.sql, alice.id, 'MEMORIES')).toBe(await rowCount(ctx.server.sql, alice.id, 'memories'));
   });
 
   it("an idempotency key is the user's own: the same key from another user stores their own memory", async () => {
@@ -50,7 +45,7 @@ describe('deeply nested metadata (issue 15, finding 9)', () => {
   // Built as text: a 200,000-level value cannot even be made with JSON.stringify.
   const deep = (levels: number) => `{"a":${'['.repeat(levels)}${']'.repeat(levels)}}`;
   const post = async (apiKey: string, query: string, variablesJson: string) => {
-    const response = await fetch(server.graphqlUrl, {
+    const response = await fetch(ctx.server.graphqlUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
       body: `{"query":${JSON.stringify(query)},"variables":${variablesJson}}`,

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DeleteAgentDocument, ForgetMemoryDocument, RecallMemoriesDocument, StoreMemoriesDocument, StoreMemoryDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
 import { FOLD_JOB, SWEEP_JOB } from '../../src/jobs/memories.js';
 import { registerUserWithTier } from '../support/accounts.js';
 import { termStatisticsDrift } from '../support/memories.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
 /**
  * BM25 ranks with per-agent term statistics (memories per word, lengths) kept by triggers in the
@@ -12,17 +12,13 @@ import { startTestServer, type TestServer } from '../support/server.js';
  * anything that adds or removes memories, and folding their deltas must not change them.
  */
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server?.close());
+const ctx = useTestServer();
 
-const exact = async () => expect(await termStatisticsDrift(server.sql)).toEqual([]);
+const exact = async () => expect(await termStatisticsDrift(ctx.server.sql)).toEqual([]);
 
 describe('term statistics', () => {
   it('count every way memories come and go: stores, batches, dedupes, forget, deleteAgent, the sweep, a cascade', async () => {
-    const user = await registerUserWithTier(server, Tier.PRO);
+    const user = await registerUserWithTier(ctx.server, Tier.PRO);
     const { storeMemory } = await user.client.request(StoreMemoryDocument, { input: { content: 'The cat sat on the mat, the cat slept.' } });
     await exact();
     await user.client.request(StoreMemoriesDocument, {
@@ -36,30 +32,30 @@ describe('term statistics', () => {
     await user.client.request(DeleteAgentDocument, { name: 'other' });
     await exact();
     await user.client.request(StoreMemoryDocument, { input: { content: 'soon gone', expiresAt: new Date(Date.now() + 60_000).toISOString() } });
-    await server.sql(`update memories set expires_at = now() - interval '1 second' where user_id = ? and content = 'soon gone'`, [user.id]);
-    await server.rt.scheduler.runNow(SWEEP_JOB);
+    await ctx.server.sql(`update memories set expires_at = now() - interval '1 second' where user_id = ? and content = 'soon gone'`, [user.id]);
+    await ctx.server.rt.scheduler.runNow(SWEEP_JOB);
     await exact();
     await user.client.request(DeleteAgentDocument, { name: 'default' });
     await exact();
-    const other = await registerUserWithTier(server, Tier.PRO);
+    const other = await registerUserWithTier(ctx.server, Tier.PRO);
     await other.client.request(StoreMemoriesDocument, { inputs: [{ content: 'left behind' }, { content: 'by a deleted account', agent: 'x' }] });
-    await server.sql(`delete from users where id = ?`, [other.id]);
+    await ctx.server.sql(`delete from users where id = ?`, [other.id]);
     await exact();
   });
 
   it('stay exact while deltas are folded concurrently with stores and deletes, and folding drops words no memory holds', async () => {
-    const user = await registerUserWithTier(server, Tier.PRO);
+    const user = await registerUserWithTier(ctx.server, Tier.PRO);
     const work = Array.from({ length: 30 }, (_, i) =>
       i % 3 === 0
         ? user.client.request(StoreMemoriesDocument, { inputs: Array.from({ length: 10 }, (_, j) => ({ content: `batch ${i} item ${j} word${j}` })) })
         : user.client.request(StoreMemoryDocument, { input: { content: `single ${i} rare${i}` } }),
     );
-    await Promise.all([...work, server.rt.scheduler.runNow(FOLD_JOB), server.rt.scheduler.runNow(FOLD_JOB)]);
+    await Promise.all([...work, ctx.server.rt.scheduler.runNow(FOLD_JOB), ctx.server.rt.scheduler.runNow(FOLD_JOB)]);
     await exact();
     await user.client.request(DeleteAgentDocument, { name: 'default' });
-    await server.rt.scheduler.runNow(FOLD_JOB);
+    await ctx.server.rt.scheduler.runNow(FOLD_JOB);
     await exact();
-    const [left] = await server.sql<{ deltas: number; zero: number }>(
+    const [left] = await ctx.server.sql<{ deltas: number; zero: number }>(
       `select (select count(*) from memory_term_deltas)::int as deltas, (select count(*) from memory_terms where docs = 0 and tokens = 0)::int as zero`,
     );
     expect(left).toEqual({ deltas: 0, zero: 0 });
@@ -68,10 +64,10 @@ describe('term statistics', () => {
   });
 
   it('refuse a change of content, which the statistics could not follow', async () => {
-    const user = await registerUserWithTier(server, Tier.PRO);
+    const user = await registerUserWithTier(ctx.server, Tier.PRO);
     const { storeMemory } = await user.client.request(StoreMemoryDocument, { input: { content: 'fixed words' } });
-    await expect(server.sql(`update memories set content = 'other words' where id = ?`, [storeMemory.memory.id])).rejects.toThrow(/never changes/);
-    await server.sql(`update memories set importance = 0.9, recall_count = 3 where id = ?`, [storeMemory.memory.id]);
+    await expect(ctx.server.sql(`update memories set content = 'other words' where id = ?`, [storeMemory.memory.id])).rejects.toThrow(/never changes/);
+    await ctx.server.sql(`update memories set importance = 0.9, recall_count = 3 where id = ?`, [storeMemory.memory.id]);
     await exact();
   });
 });

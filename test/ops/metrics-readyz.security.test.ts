@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'smol-toml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/private-services.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 import { spawnServer, type SpawnedServer } from '../support/spawn.js';
 
 /**
@@ -39,31 +39,27 @@ describe('metrics in production', () => {
 });
 
 describe('/readyz', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ env: { REDIS_URL: 'redis://127.0.0.1:1' } });
-  });
-  afterAll(() => server?.close());
+  const ctx = useTestServer({ env: { REDIS_URL: 'redis://127.0.0.1:1' } });
 
   it('names the failed check, never the driver\'s error text', async () => {
-    const redisDown = await fetch(`${server.url}/readyz`);
+    const redisDown = await fetch(`${ctx.server.url}/readyz`);
     expect(redisDown.status).toBe(503);
     const body = (await redisDown.json()) as { checks: Record<string, string> };
     expect(body.checks).toEqual({ database: 'ok', redis: 'unreachable' });
 
     // The database failing with what a driver says (addresses, user names) shows none of it.
-    const forkEm = server.rt.forkEm;
-    server.rt.forkEm = () => {
+    const forkEm = ctx.server.rt.forkEm;
+    ctx.server.rt.forkEm = () => {
       throw new Error('password authentication failed for user "stellar" (db.internal:5432)');
     };
     try {
-      const dbDown = await fetch(`${server.url}/readyz`);
+      const dbDown = await fetch(`${ctx.server.url}/readyz`);
       expect(dbDown.status).toBe(503);
       const text = await dbDown.text();
       expect(JSON.parse(text)).toMatchObject({ checks: { database: 'unreachable', redis: 'unreachable' } });
       expect(text).not.toMatch(/password|stellar|db\.internal|5432|ECONNREFUSED|127\.0\.0\.1/);
     } finally {
-      server.rt.forkEm = forkEm;
+      ctx.server.rt.forkEm = forkEm;
     }
   });
 });

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MeDocument, PlansDocument, RegisterDocument, StoreMemoryDocument, UnauthenticatedError, createClient } from '../../sdk/index.js';
 import { uniqueEmail } from '../support/accounts.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 
 interface Sent {
   url: string;
@@ -90,20 +90,16 @@ describe('SDK requests', () => {
 });
 
 describe('SDK against a running server', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(() => server?.close());
+  const ctx = useTestServer();
 
   it('registers, then authenticates with the returned key and sees the rate-limit headers; a bad key is an UnauthenticatedError', async () => {
     const email = uniqueEmail('sdk');
-    const { register } = await server.client().request(RegisterDocument, { input: { email } });
-    const client = server.client(register.apiKey.secret);
+    const { register } = await ctx.server.client().request(RegisterDocument, { input: { email } });
+    const client = ctx.server.client(register.apiKey.secret);
     const { me } = await client.request(MeDocument);
     expect(me.email).toBe(email);
     expect(client.rateLimit).toMatchObject({ limit: 60, remaining: expect.any(Number) });
     expect(client.rateLimit!.reset.getTime()).toBeGreaterThan(Date.now());
-    await expect(server.client('sk-stellar-00000000000000000000000000000000').request(MeDocument)).rejects.toBeInstanceOf(UnauthenticatedError);
+    await expect(ctx.server.client('sk-stellar-00000000000000000000000000000000').request(MeDocument)).rejects.toBeInstanceOf(UnauthenticatedError);
   });
 });

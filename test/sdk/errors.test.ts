@@ -28,7 +28,7 @@ async function errorFor(extensions: Record<string, unknown>, status = 200): Prom
     .catch((error: unknown) => error);
 }
 
-describe('SDK error mapping (SPEC §4 codes to typed errors)', () => {
+describe('SDK error mapping (docs/api.md codes to typed errors)', () => {
   it.each([
     ['UNAUTHENTICATED', UnauthenticatedError],
     ['FORBIDDEN', ForbiddenError],

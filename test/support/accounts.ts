@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { beforeAll } from 'vitest';
 import { Tier } from '../../src/entities/enums.js';
 import { RegisterDocument, type StellarClient } from '../../sdk/index.js';
 import type { TestServer } from './server.js';
@@ -38,5 +39,17 @@ export async function grantTier(server: Pick<TestServer, 'sql' | 'rt'>, userId: 
 export async function registerUserWithTier(server: Pick<TestServer, 'client' | 'sql' | 'rt'>, tier: Tier): Promise<TestUser> {
   const user = await registerUser(server);
   await grantTier(server, user.id, tier);
+  return user;
+}
+
+/**
+ * A user registered in beforeAll on `ctx.server` (useTestServer's), on `tier` when given, for the
+ * file or the describe block this is called in. The object is filled in then: read it inside tests.
+ */
+export function useUser(ctx: { server: TestServer }, tier?: Tier): TestUser {
+  const user = {} as TestUser;
+  beforeAll(async () => {
+    Object.assign(user, tier === undefined ? await registerUser(ctx.server) : await registerUserWithTier(ctx.server, tier));
+  });
   return user;
 }

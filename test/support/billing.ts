@@ -4,7 +4,7 @@ import { CheckoutDocument, ConfirmTossBillingDocument, type StellarClient } from
 import { Provider, SubscriptionStatus, Tier } from '../../src/entities/enums.js';
 import { startFakeLemon, startFakeStripe, startFakeToss, type FakeLemon, type FakeStripe, type FakeToss, type SubscriptionInput, type WireSubscription } from '../fakes/index.js';
 import type { LogCapture } from './logs.js';
-import { startTestServer, type TestServer } from './server.js';
+import { useTestServer, type TestServer } from './server.js';
 
 /** Provider credentials the fakes expect and the server is configured with. */
 export const STRIPE = {
@@ -196,17 +196,14 @@ export interface BillingServerOptions {
  * the fakes' recordings cleared before each test. Read `ctx.server` and `ctx.fakes` inside tests.
  */
 export function useBillingServer(options: BillingServerOptions = {}): { server: TestServer; fakes: ProviderFakes } {
-  const ctx = {} as { server: TestServer; fakes: ProviderFakes };
+  const ctx = {} as { fakes: ProviderFakes };
   beforeAll(async () => {
     ctx.fakes = await startProviderFakes();
-    ctx.server = await startTestServer({ env: { ...billingEnv(ctx.fakes, options.providers), ...options.env }, logs: options.logs });
   });
-  afterAll(async () => {
-    await ctx.server?.close();
-    await ctx.fakes?.close();
-  });
+  // Registered before the server's: runs after it closes.
+  afterAll(() => ctx.fakes?.close());
   beforeEach(() => ctx.fakes.reset());
-  return ctx;
+  return useTestServer(() => ({ env: { ...billingEnv(ctx.fakes, options.providers), ...options.env }, logs: options.logs }), ctx);
 }
 
 export interface TossSubscription {

@@ -1,4 +1,4 @@
-import { WINDOW_MS } from '../../src/services/rate-limiter.js';
+import { WINDOW_MS } from '../../src/services/limits/rate-limiter.js';
 
 /**
  * Rate limits use fixed 60-second windows. A test that counts within one window waits, when the

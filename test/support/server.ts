@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -114,4 +114,22 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await rm(config.mailOutboxDir, { recursive: true, force: true });
     },
   };
+}
+
+/** useTestServer's options, or a function giving them in beforeAll (for what exists only then: a fake's address, a port). */
+export type TestServerSetup = TestServerOptions | (() => TestServerOptions | Promise<TestServerOptions>);
+
+/**
+ * One server for the test file, or for the describe block this is called in: started in beforeAll,
+ * closed in afterAll. Read `ctx.server` inside tests. A hook with fields of its own (useBillingServer's
+ * fakes) passes its `ctx` to have the server set on it. Hooks registered before this call run before
+ * the server starts and after it closes (vitest's default `sequence.hooks: 'stack'`).
+ */
+export function useTestServer<C extends object = object>(setup: TestServerSetup = {}, ctx = {} as C): C & { server: TestServer } {
+  const withServer = ctx as C & { server: TestServer };
+  beforeAll(async () => {
+    withServer.server = await startTestServer(typeof setup === 'function' ? await setup() : setup);
+  });
+  afterAll(() => withServer.server?.close());
+  return withServer;
 }

@@ -6,7 +6,7 @@ import { BROWSER_SKIP_REASON, chromiumAvailable, submitCheckout, useBrowser, use
 
 /**
  * The checkout in the browser never leaks the key and never sends the buyer anywhere but the
- * provider's page (SPEC §8 redirect allow-list, §11 "the API key never travels in a URL").
+ * provider's page (docs/billing.md's redirect allow-list; the API key never travels in a URL, docs/security.md).
  */
 
 const logs = new LogCapture();

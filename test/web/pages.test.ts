@@ -1,24 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../support/server.js';
 
 /** The pages over plain HTTP: what is served where, with which headers (the browser tests cover behaviour). */
 
 const BILLING_PAGES = ['/billing/success', '/billing/cancel', '/billing/toss/success', '/billing/toss/fail', '/billing/manage'];
-let server: TestServer;
-let selfHosted: TestServer;
-beforeAll(async () => {
-  [server, selfHosted] = await Promise.all([
-    startTestServer({ env: { TOSS_SDK_URL: 'https://sdk.example.test/v2/standard' } }),
-    startTestServer({ env: { STELLAR_BILLING_ENABLED: 'false', STELLAR_API_KEY: 'self-hosted-owner-key-0001' } }),
-  ]);
-});
-afterAll(async () => {
-  await Promise.all([server?.close(), selfHosted?.close()]);
-});
+const ctx = useTestServer({ env: { TOSS_SDK_URL: 'https://sdk.example.test/v2/standard' } });
+const selfHosted = useTestServer({ env: { STELLAR_BILLING_ENABLED: 'false', STELLAR_API_KEY: 'self-hosted-owner-key-0001' } });
 
 describe('landing page and static files', () => {
   it('serves / with the Toss SDK address from TOSS_SDK_URL, a CSP allowing only this origin and Toss to run scripts, and no framing', async () => {
-    const response = await fetch(server.url);
+    const response = await fetch(ctx.server.url);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const html = await response.text();
@@ -38,20 +29,20 @@ describe('landing page and static files', () => {
       ['/assets/billing.js', 'text/javascript; charset=utf-8'],
       ['/favicon.svg', 'image/svg+xml'],
     ]) {
-      const response = await fetch(`${server.url}${path}`);
+      const response = await fetch(`${ctx.server.url}${path}`);
       expect(response.status, path).toBe(200);
       expect(response.headers.get('content-type')).toBe(type);
       const etag = response.headers.get('etag')!;
       expect(etag).toMatch(/^"[\w-]+"$/);
-      expect((await fetch(`${server.url}${path}`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+      expect((await fetch(`${ctx.server.url}${path}`, { headers: { 'if-none-match': etag } })).status).toBe(304);
     }
-    expect((await fetch(`${server.url}/assets/../src/config.ts`)).status).toBe(404);
-    expect((await fetch(`${server.url}/assets/nothing.js`)).status).toBe(404);
+    expect((await fetch(`${ctx.server.url}/assets/../src/config.ts`)).status).toBe(404);
+    expect((await fetch(`${ctx.server.url}/assets/nothing.js`)).status).toBe(404);
   });
 
   it('serves the billing pages as real pages that are never cached or framed', async () => {
     for (const path of BILLING_PAGES) {
-      const response = await fetch(`${server.url}${path}`);
+      const response = await fetch(`${ctx.server.url}${path}`);
       expect(response.status, path).toBe(200);
       expect(response.headers.get('cache-control')).toBe('no-store');
       expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
@@ -59,11 +50,11 @@ describe('landing page and static files', () => {
       expect(html).toContain('<link rel="stylesheet" href="/styles.css">');
       expect(html).toContain('<script type="module" src="/assets/billing.js">');
     }
-    expect(await (await fetch(`${server.url}/billing/success`)).text()).toContain('data-testid="current-tier"');
+    expect(await (await fetch(`${ctx.server.url}/billing/success`)).text()).toContain('data-testid="current-tier"');
   });
 
   it('self-hosted mode keeps the landing page but has no billing pages', async () => {
-    expect((await fetch(selfHosted.url)).status).toBe(200);
-    for (const path of BILLING_PAGES) expect((await fetch(`${selfHosted.url}${path}`)).status, path).toBe(404);
+    expect((await fetch(selfHosted.server.url)).status).toBe(200);
+    for (const path of BILLING_PAGES) expect((await fetch(`${selfHosted.server.url}${path}`)).status, path).toBe(404);
   });
 });

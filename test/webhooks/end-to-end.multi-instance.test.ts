@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CheckoutDocument, ConfirmTossBillingDocument, UsageDocument, createClient } from '../../sdk/index.js';
-import { PLANS } from '../../src/services/plans.js';
-import { tossOrderId } from '../../src/services/toss-billing.js';
+import { PLANS } from '../../src/plans.js';
+import { tossOrderId } from '../../src/services/billing/toss-billing.js';
 import { registerUser, type TestUser } from '../support/accounts.js';
 import { billingEnv } from '../support/billing.js';
 import { SHARED_DATABASE_SKIP_REASON, sharedDatabaseAvailable } from '../support/database.js';
-import { REDIS_SKIP_REASON, redisAvailable, startTestServer, type TestServer } from '../support/server.js';
+import { REDIS_SKIP_REASON, redisAvailable, useTestServer } from '../support/server.js';
 import { useFakesAndProcesses, deliver, lemonDelivery, stripeDelivery, tossDelivery } from '../support/webhooks.js';
 
 /**
@@ -121,14 +121,10 @@ describe.skipIf(!sharedDatabaseAvailable())(`checkout → webhook → PRO on bot
 });
 
 describe('checkout → webhook → PRO on one server', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ env: billingEnv(ctx.fakes) });
-  });
-  afterAll(() => server?.close());
+  const single = useTestServer(() => ({ env: billingEnv(ctx.fakes) }));
 
   it('Stripe, Lemon Squeezy, Toss and Demo: PRO limits on the very next request', async () => {
-    const waits = await endToEnd([server, server]);
+    const waits = await endToEnd([single.server, single.server]);
     // One process: the cache is dropped before the webhook is answered, so the very next request is PRO.
     for (const [provider, { stale }] of Object.entries(waits)) expect(stale, provider).toBe(0);
   });

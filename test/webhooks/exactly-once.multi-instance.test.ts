@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CheckoutDocument, ConfirmTossBillingDocument, createClient } from '../../sdk/index.js';
-import { tossOrderId } from '../../src/services/toss-billing.js';
+import { tossOrderId } from '../../src/services/billing/toss-billing.js';
 import { Provider } from '../../src/entities/enums.js';
-import { applyWebhookEvent } from '../../src/services/apply-webhook-event.js';
+import { applyWebhookEvent } from '../../src/services/billing/webhooks/apply-webhook-event.js';
 import { registerUser } from '../support/accounts.js';
 import { LEMON, STRIPE, billingEnv } from '../support/billing.js';
 import { fileDatabase, SHARED_DATABASE_SKIP_REASON, sharedDatabaseAvailable } from '../support/database.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/server.js';
 import { query } from '../support/sql.js';
 import { useFakesAndProcesses, deliver, lemonDelivery, stripeDelivery, tossDelivery, type Delivery } from '../support/webhooks.js';
 
@@ -74,26 +74,22 @@ describe.skipIf(!sharedDatabaseAvailable())(`exactly once across two server proc
 });
 
 describe('exactly once on one server', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ env: billingEnv(ctx.fakes) });
-  });
-  afterAll(() => server?.close());
+  const single = useTestServer(() => ({ env: billingEnv(ctx.fakes) }));
 
   it('10 concurrent deliveries of one event: applied once, one ledger row, one audit row', async () => {
     // The support SQL helper takes `?` placeholders; the multi-process one takes `$n`.
-    await scenario([server], (text, params) => server.sql(text.replace(/\$\d+/g, '?'), params));
+    await scenario([single.server], (text, params) => single.server.sql(text.replace(/\$\d+/g, '?'), params));
   });
 
   it('the ledger claim alone (no early duplicate check): 10 concurrent applications of one event apply it once', async () => {
-    const user = await registerUser(server);
+    const user = await registerUser(single.server);
     const remote = ctx.fakes.stripe.createSubscription({ price: STRIPE.pricePro, metadata: { user_id: user.id } });
     const event = ctx.fakes.stripe.event('customer.subscription.created', remote);
-    const stripe = server.rt.providers.stripe();
+    const stripe = single.server.rt.providers.stripe();
     const verified = stripe.verifyWebhook({ rawBody: Buffer.from(stripeDelivery(event).body), headers: stripeDelivery(event).headers });
     const normalized = await stripe.normalizeWebhook(verified);
-    const results = await Promise.all(Array.from({ length: 10 }, () => applyWebhookEvent(server.rt, server.rt.forkEm(), Provider.STRIPE, verified, normalized)));
+    const results = await Promise.all(Array.from({ length: 10 }, () => applyWebhookEvent(single.server.rt, single.server.rt.forkEm(), Provider.STRIPE, verified, normalized)));
     expect(results.map((r) => r.outcome).sort()).toEqual(['APPLIED', ...Array(9).fill('DUPLICATE')]);
-    expect(await server.sql(`select count(*)::int as n from subscription_events where user_id = ?`, [user.id])).toEqual([{ n: 1 }]);
+    expect(await single.server.sql(`select count(*)::int as n from subscription_events where user_id = ?`, [user.id])).toEqual([{ n: 1 }]);
   });
 });

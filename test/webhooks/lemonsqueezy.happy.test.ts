@@ -4,7 +4,7 @@ import type { LemonEventName, LemonResource } from '../fakes/index.js';
 import { registerUser, type TestUser } from '../support/accounts.js';
 import { LEMON, useBillingServer } from '../support/billing.js';
 import { auditFor, deliver, lemonDelivery, ledgerFor, subscriptionRow } from '../support/webhooks.js';
-import { sha256Hex } from '../../src/services/secrets.js';
+import { sha256Hex } from '../../src/crypto.js';
 
 /** Issue 6 point 1 (Lemon Squeezy): bodies signed with the hex HMAC drive tier, status and period end. */
 

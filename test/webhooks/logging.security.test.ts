@@ -5,7 +5,7 @@ import { LogCapture } from '../support/logs.js';
 import { deliver, lemonDelivery, stripeDelivery } from '../support/webhooks.js';
 
 /**
- * SPEC §9/§10: a refused delivery leaves a counter and a log line, nothing more; logs never carry
+ * docs/billing.md, docs/operations.md: a refused delivery leaves a counter and a log line, nothing more; logs never carry
  * webhook signatures, signing secrets or the (personal) contents of provider payloads.
  */
 

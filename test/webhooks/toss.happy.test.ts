@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CancelSubscriptionDocument, SubscriptionDocument, UsageDocument } from '../../sdk/index.js';
 import { EXPIRY_JOB, TOSS_RENEWAL_JOB } from '../../src/jobs/billing.js';
-import { tossOrderId } from '../../src/services/toss-billing.js';
+import { tossOrderId } from '../../src/services/billing/toss-billing.js';
 import { registerUser, type TestUser } from '../support/accounts.js';
 import { subscribeWithToss, useBillingServer } from '../support/billing.js';
 import { auditFor, deliver, ledgerFor, tossDelivery } from '../support/webhooks.js';

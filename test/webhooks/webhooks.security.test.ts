@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signToss } from '../fakes/index.js';
 import { registerUser } from '../support/accounts.js';
 import { LEMON, STRIPE, TOSS, billingEnv, subscribeWithToss, useBillingServer } from '../support/billing.js';
-import { startTestServer, type TestServer } from '../support/server.js';
-import { tossOrderId } from '../../src/services/toss-billing.js';
+import { startTestServer, useTestServer } from '../support/server.js';
+import { tossOrderId } from '../../src/services/billing/toss-billing.js';
 import { deliver, lemonDelivery, stripeDelivery, tossDelivery, type Delivery } from '../support/webhooks.js';
 
 /**
@@ -146,23 +146,19 @@ describe('the webhook routes', () => {
 });
 
 describe('providers that are off', () => {
-  let off: TestServer;
-  beforeAll(async () => {
-    // Only Toss is on, without TOSS_WEBHOOK_SECRET; the demo provider is off. A database of its own,
-    // so its ledger holds only what reached this server.
-    off = await startTestServer({ env: { ...billingEnv(ctx.fakes, ['toss']), TOSS_WEBHOOK_SECRET: undefined, BILLING_DEMO: '0' }, ownDatabase: true });
-  });
-  afterAll(() => off?.close());
+  // Only Toss is on, without TOSS_WEBHOOK_SECRET; the demo provider is off. A database of its own,
+  // so its ledger holds only what reached this server.
+  const off = useTestServer(() => ({ env: { ...billingEnv(ctx.fakes, ['toss']), TOSS_WEBHOOK_SECRET: undefined, BILLING_DEMO: '0' }, ownDatabase: true }));
 
   it('answer 503 and accept nothing; a signed Toss event without TOSS_WEBHOOK_SECRET too', async () => {
     const { event } = await stripeCreated();
-    expect((await deliver(off, stripeDelivery(event))).status).toBe(503);
+    expect((await deliver(off.server, stripeDelivery(event))).status).toBe(503);
     const remote = ctx.fakes.lemon.createSubscription({ variantId: LEMON.variantPro });
-    expect((await deliver(off, lemonDelivery(ctx.fakes.lemon.webhook('subscription_created', remote)))).status).toBe(503);
-    expect((await deliver(off, { path: '/webhooks/demo', body: '{}', headers: { 'content-type': 'application/json', 'x-demo-signature': 'ab' } })).status).toBe(503);
+    expect((await deliver(off.server, lemonDelivery(ctx.fakes.lemon.webhook('subscription_created', remote)))).status).toBe(503);
+    expect((await deliver(off.server, { path: '/webhooks/demo', body: '{}', headers: { 'content-type': 'application/json', 'x-demo-signature': 'ab' } })).status).toBe(503);
     const signed = { eventType: 'seller.changed', createdAt: '2026-11-22T10:00:00.000000', data: {} };
-    expect((await deliver(off, tossDelivery(signed, { secret: TOSS.webhookSecret }))).status).toBe(503);
-    expect(await off.sql(`select count(*)::int as n from webhook_events`)).toEqual([{ n: 0 }]);
+    expect((await deliver(off.server, tossDelivery(signed, { secret: TOSS.webhookSecret }))).status).toBe(503);
+    expect(await off.server.sql(`select count(*)::int as n from webhook_events`)).toEqual([{ n: 0 }]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { DirectiveLocation, GraphQLDirective, type GraphQLSchema } from 'graphql';
-import { requirePrincipal } from '../../graphql/context.js';
+import { requirePrincipal } from '../context.js';
 import { wrapFieldsWith } from './wrap.js';
 
 /** `@auth`: a valid user key (Bearer or X-API-Key), else UNAUTHENTICATED. The admin key is not a user key. */

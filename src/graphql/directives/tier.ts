@@ -1,7 +1,7 @@
 import { DirectiveLocation, GraphQLDirective, GraphQLNonNull, type GraphQLEnumType, type GraphQLSchema } from 'graphql';
 import type { Tier } from '../../entities/enums.js';
 import { forbidden } from '../../errors.js';
-import { tierRank } from '../../services/plans.js';
+import { tierRank } from '../../plans.js';
 import { wrapFieldsWith } from './wrap.js';
 
 /** `@tier(min: Tier!)`: the effective tier must be at least `min`, else FORBIDDEN with `requiredTier`. */

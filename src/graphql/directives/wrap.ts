@@ -1,6 +1,6 @@
 import { defaultFieldResolver, type GraphQLFieldConfig, type GraphQLSchema } from 'graphql';
 import { MapperKind, getDirective, mapSchema } from '@graphql-tools/utils';
-import type { GraphQLContext } from '../../graphql/context.js';
+import type { GraphQLContext } from '../context.js';
 
 type Check = (args: Record<string, unknown>, context: GraphQLContext) => Promise<void> | void;
 

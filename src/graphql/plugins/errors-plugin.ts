@@ -1,9 +1,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
-import { AppError, clientError, isUnexpected } from '../errors.js';
-import type { Runtime } from '../runtime.js';
-import type { GraphQLContext } from './context.js';
+import { AppError, clientError, isUnexpected } from '../../errors.js';
+import type { Runtime } from '../../runtime.js';
+import type { GraphQLContext } from '../context.js';
 
 /** Codes Apollo itself gives to requests it rejects before execution; passed through as they are. */
 const APOLLO_CODES = new Set([

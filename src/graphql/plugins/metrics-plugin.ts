@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { countRefusal, operationLabel } from '../metrics.js';
-import type { Runtime } from '../runtime.js';
-import type { GraphQLContext } from './context.js';
+import { countRefusal, operationLabel } from '../../metrics.js';
+import type { Runtime } from '../../runtime.js';
+import type { GraphQLContext } from '../context.js';
 
 /** Operation latency by name, and refusals by rate limit and quota, labelled with the caller's tier. */
 export function metricsPlugin(rt: Runtime): ApolloServerPlugin<GraphQLContext> {

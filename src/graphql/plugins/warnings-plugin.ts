@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { GraphQLContext } from './context.js';
+import type { GraphQLContext } from '../context.js';
 
 /** Answers the warnings services reported during the operation in `extensions.warnings`. */
 export function warningsPlugin(): ApolloServerPlugin<GraphQLContext> {

@@ -1,11 +1,10 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { rateLimited } from '../errors.js';
-import { ipBucket } from '../http/client-ip.js';
-import { rateLimitHeaders } from '../http/headers.js';
-import { chargeRequest, windowForHeaders } from '../request-scope.js';
-import type { Runtime } from '../runtime.js';
-import { takeOrFailClosed } from '../services/rate-limiter.js';
-import type { GraphQLContext } from './context.js';
+import { rateLimited } from '../../errors.js';
+import { rateLimitHeaders } from '../../http/headers.js';
+import { chargeRequest, windowForHeaders } from '../../request-scope.js';
+import type { Runtime } from '../../runtime.js';
+import { ipBucket, takeOrFailClosed } from '../../services/limits/rate-limiter.js';
+import type { GraphQLContext } from '../context.js';
 import { cachedOperationCost } from './operation-cost.js';
 
 /**

@@ -10,7 +10,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { RATE_LIMIT_COST } from '../schema/directives/rate-limit.js';
+import { RATE_LIMIT_COST } from './rate-limit-directive.js';
 
 export interface OperationCost {
   /** Units of the user's per-minute budget (`@rateLimit` fields, every selection and alias). */

@@ -1,11 +1,11 @@
 import { DirectiveLocation, GraphQLDirective, GraphQLInt, GraphQLNonNull, type GraphQLSchema } from 'graphql';
 import { internalError } from '../../errors.js';
-import { wrapFieldsWith } from './wrap.js';
+import { wrapFieldsWith } from '../directives/wrap.js';
 
 /**
  * `@rateLimit(cost)`: the field costs `cost` units of the user's per-minute budget for each selection
  * (aliases included). The whole operation's cost is taken before execution by the limits plugin
- * (src/graphql/limits-plugin.ts), which reads the cost this transformer records on the field.
+ * (src/graphql/rate-limits/limits-plugin.ts), which reads the cost this transformer records on the field.
  */
 export const rateLimitDirective = new GraphQLDirective({
   name: 'rateLimit',

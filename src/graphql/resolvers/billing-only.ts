@@ -1,9 +1,9 @@
 import type { MiddlewareFn } from 'type-graphql';
-import type { GraphQLContext } from '../graphql/context.js';
-import { billingDisabled } from '../errors.js';
+import type { GraphQLContext } from '../context.js';
+import { billingDisabled } from '../../errors.js';
 
 /**
- * Operations that only exist in the hosted, billed product (SPEC §3 self-hosted mode): with
+ * Operations that only exist in the hosted, billed product (self-hosted mode, docs/operations.md): with
  * STELLAR_BILLING_ENABLED=false they answer FORBIDDEN "billing is disabled".
  */
 export const BillingOnly: MiddlewareFn<GraphQLContext> = async ({ context }, next) => {

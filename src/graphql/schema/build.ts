@@ -3,11 +3,11 @@ import { GraphQLEnumType, GraphQLSchema, isEnumType } from 'graphql';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { buildSchema } from 'type-graphql';
 import { resolvers } from '../resolvers/index.js';
-import { adminDirective, applyAdmin } from './directives/admin.js';
-import { applyAuth, authDirective } from './directives/auth.js';
-import { applyQuota, quotaDirective } from './directives/quota.js';
-import { applyRateLimit, rateLimitDirective } from './directives/rate-limit.js';
-import { applyTier, tierDirective } from './directives/tier.js';
+import { adminDirective, applyAdmin } from '../directives/admin.js';
+import { applyAuth, authDirective } from '../directives/auth.js';
+import { applyQuota, quotaDirective } from '../directives/quota.js';
+import { applyRateLimit, rateLimitDirective } from '../rate-limits/rate-limit-directive.js';
+import { applyTier, tierDirective } from '../directives/tier.js';
 import { QuotaResource, Tier } from './enums.js';
 import { DateTimeScalar, JSONObjectScalar } from './scalars.js';
 

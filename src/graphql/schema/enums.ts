@@ -1,5 +1,5 @@
 import { registerEnumType } from 'type-graphql';
-import { Provider, QuotaResource, SubscriptionStatus, Tier, WebhookOutcome, Zone } from '../entities/enums.js';
+import { Provider, QuotaResource, SubscriptionStatus, Tier, WebhookOutcome, Zone } from '../../entities/enums.js';
 
 registerEnumType(Tier, { name: 'Tier' });
 registerEnumType(Provider, { name: 'Provider' });

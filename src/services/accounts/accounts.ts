@@ -1,12 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { QuotaResource } from '../entities/enums.js';
-import { User } from '../entities/User.js';
-import { badInput, emailTaken, notFound } from '../errors.js';
-import { ensureDefaultAgent } from './agents.js';
+import { QuotaResource } from '../../entities/enums.js';
+import { User } from '../../entities/User.js';
+import { badInput, emailTaken, notFound } from '../../errors.js';
+import { ensureDefaultAgent } from '../memories/agents.js';
 import { issueApiKey, type CreatedApiKey } from './api-keys.js';
-import { setQuotaUsed } from './quota.js';
+import { setQuotaUsed } from '../limits/quota.js';
 
-/** Accounts (SPEC §5): registration and lookups. Every account has its `default` agent from the start (SPEC §7). */
+/** Accounts (docs/api.md): registration and lookups. Every account has its `default` agent from the start (docs/memories.md). */
 
 // Pragmatic address check: one @, a dotted domain, no spaces; the mail itself proves the rest.
 const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;

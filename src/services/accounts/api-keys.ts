@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ApiKey } from '../entities/ApiKey.js';
-import { QuotaResource } from '../entities/enums.js';
-import { badInput, notFound } from '../errors.js';
-import type { CacheBus } from './cache-bus.js';
-import { releaseQuota, reserveQuota, type QuotaCheck } from './quota.js';
-import { sha256Hex } from './secrets.js';
+import { ApiKey } from '../../entities/ApiKey.js';
+import { QuotaResource } from '../../entities/enums.js';
+import { badInput, notFound } from '../../errors.js';
+import type { CacheBus } from '../../cache/cache-bus.js';
+import { releaseQuota, reserveQuota, type QuotaCheck } from '../limits/quota.js';
+import { sha256Hex } from '../../crypto.js';
 
 /**
- * API keys (SPEC §5): `sk-stellar-` + 32 lowercase hex characters from the CSPRNG. Only the
+ * API keys (docs/api.md): `sk-stellar-` + 32 lowercase hex characters from the CSPRNG. Only the
  * SHA-256 digest is stored; the secret is returned once, by the call that creates it.
  */
 
@@ -62,6 +62,20 @@ export async function listApiKeys(em: EntityManager, userId: string, now = Date.
 export async function pruneRevokedKeys(em: EntityManager, now = Date.now()): Promise<number> {
   const rows = await em.execute<{ id: string }[]>(`delete from api_keys where revoked_at < ? returning id`, [new Date(now - REVOKED_KEYS_KEPT_MS)]);
   return rows.length;
+}
+
+/**
+ * Records that these keys were used. Requests only note their key in memory (src/services/accounts/
+ * authentication.ts); a flush writes them here, at most once a minute per key.
+ */
+export async function markKeysUsed(em: EntityManager, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await em.execute(
+    `update api_keys set last_used_at = now()
+     where id in (${ids.map(() => '?').join(', ')})
+       and (last_used_at is null or last_used_at < now() - interval '1 minute')`,
+    ids,
+  );
 }
 
 export async function createApiKey(em: EntityManager, userId: string, quota: QuotaCheck, rawName: string): Promise<CreatedApiKey> {

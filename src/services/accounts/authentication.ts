@@ -1,12 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Config } from '../config.js';
+import type { Config } from '../../config.js';
 import { KEY_PATTERN } from './api-keys.js';
-import type { CacheBus } from './cache-bus.js';
-import { InvalidatingCache } from './invalidating-cache.js';
-import { constantTimeEqual, sha256Hex } from './secrets.js';
+import type { CacheBus } from '../../cache/cache-bus.js';
+import { InvalidatingCache } from '../../cache/invalidating-cache.js';
+import { constantTimeEqual, sha256Hex } from '../../crypto.js';
 
 /**
- * Who is calling (SPEC §5). Key lookups are cached per instance and dropped everywhere through the
+ * Who is calling (docs/api.md). Key lookups are cached per instance and dropped everywhere through the
  * cache bus when a key is revoked, so a revoked key stops working on every instance within a second.
  */
 
@@ -22,20 +22,6 @@ export type Caller =
   | { kind: 'invalid' }
   | { kind: 'admin' }
   | { kind: 'user'; principal: Principal };
-
-type HeaderBag = Record<string, string | string[] | undefined>;
-
-/** The key from `Authorization: Bearer <key>` or `X-API-Key: <key>`; '' when a header is present but empty or not Bearer. */
-export function presentedKey(headers: HeaderBag): string | undefined {
-  const authorization = headers.authorization;
-  if (typeof authorization === 'string') {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    return match ? match[1]! : '';
-  }
-  const apiKey = headers['x-api-key'];
-  if (typeof apiKey === 'string') return apiKey.trim();
-  return undefined;
-}
 
 interface KeyRecord {
   keyId: string;
@@ -57,8 +43,8 @@ export class Authenticator {
     this.keys = new InvalidatingCache(bus, 'key', { ttlMs: 5 * 60_000, maxEntries: 200_000 });
   }
 
-  async identify(headers: HeaderBag): Promise<Caller> {
-    const key = presentedKey(headers);
+  /** Who presents this key: undefined when the request carried none, '' when its header was empty or malformed. */
+  async identify(key: string | undefined): Promise<Caller> {
     if (key === undefined) return { kind: 'anonymous' };
     if (key === '') return { kind: 'invalid' };
     if (this.config.adminApiKey && constantTimeEqual(key, this.config.adminApiKey)) return { kind: 'admin' };

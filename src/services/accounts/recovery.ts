@@ -1,19 +1,19 @@
 import { randomInt } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import type { Clock } from '../clock.js';
-import { QuotaResource } from '../entities/enums.js';
-import { User } from '../entities/User.js';
-import { badInput } from '../errors.js';
+import type { Clock } from '../../clock.js';
+import { QuotaResource } from '../../entities/enums.js';
+import { User } from '../../entities/User.js';
+import { badInput } from '../../errors.js';
 import { issueApiKey, revokeAllApiKeys, type CreatedApiKey } from './api-keys.js';
 import { normalizeEmail } from './accounts.js';
-import type { CacheBus } from './cache-bus.js';
+import type { CacheBus } from '../../cache/cache-bus.js';
 import type { Mailer } from './mailer.js';
-import { setQuotaUsed } from './quota.js';
-import { constantTimeEqual, sha256Hex } from './secrets.js';
+import { setQuotaUsed } from '../limits/quota.js';
+import { constantTimeEqual, sha256Hex } from '../../crypto.js';
 
 /**
- * Key recovery by mail (SPEC §5). A 6-digit code, valid 15 minutes, 5 attempts, stored hashed.
+ * Key recovery by mail (docs/api.md). A 6-digit code, valid 15 minutes, 5 attempts, stored hashed.
  * A successful recovery revokes every existing key of the account (they are presumed lost or
  * leaked) and issues one new key, so the account never ends above its key cap.
  *

@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Provider, Tier, WebhookOutcome } from '../entities/enums.js';
+import { Provider, Tier, WebhookOutcome } from '../../entities/enums.js';
 import { PAST_DUE_GRACE_MS } from './entitlements.js';
-import { TIER_ORDER } from './plans.js';
+import { TIER_ORDER } from '../../plans.js';
 
 /**
  * `adminMetrics`: the operator's view of the business, computed in SQL with the same entitlement
- * rules as `src/services/entitlements.ts` (ACTIVE; PAST_DUE within the grace period; CANCELED before
+ * rules as `src/services/billing/entitlements.ts` (ACTIVE; PAST_DUE within the grace period; CANCELED before
  * its period end; unexpired, unrevoked grants).
  */
 

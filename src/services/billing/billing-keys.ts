@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 /**
- * Toss billing keys at rest (SPEC §8): AES-256-GCM under BILLING_KEY_SECRET, a fresh 96-bit IV per
+ * Toss billing keys at rest (docs/billing.md): AES-256-GCM under BILLING_KEY_SECRET, a fresh 96-bit IV per
  * value, the 128-bit tag stored with it. The ciphertext is bound to the row it belongs to (the
  * customerKey as additional data), so a value copied onto another subscription does not decrypt.
  * Stored as `v1.<iv>.<tag>.<ciphertext>` in base64url.

@@ -1,10 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { notFound } from '../errors.js';
-import type { ProviderRegistry } from '../providers/index.js';
+import { notFound } from '../../errors.js';
+import type { ProviderRegistry } from '../../providers/index.js';
 import { currentSubscription } from './subscriptions.js';
 
 /**
- * `billingPortal` (SPEC §8): where the customer manages the subscription. Stripe: a billing portal
+ * `billingPortal` (docs/billing.md): where the customer manages the subscription. Stripe: a billing portal
  * session; Lemon Squeezy: the subscription's signed `customer_portal` URL, fetched fresh; Toss and
  * Demo: our own `/billing/manage` page. A plan held only through a grant has no portal (NOT_FOUND).
  */

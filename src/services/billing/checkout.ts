@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Config } from '../config.js';
-import { Provider, Tier } from '../entities/enums.js';
-import { badInput } from '../errors.js';
-import type { ProviderRegistry } from '../providers/index.js';
-import type { CheckoutResult, TossCheckoutPayload } from '../providers/types.js';
-import { createAccount, findUserByEmail, getUser, normalizeEmail } from './accounts.js';
-import type { CreatedApiKey } from './api-keys.js';
-import { PLANS, priceFor } from './plans.js';
+import type { Config } from '../../config.js';
+import { Provider, Tier } from '../../entities/enums.js';
+import { badInput } from '../../errors.js';
+import type { ProviderRegistry } from '../../providers/index.js';
+import type { CheckoutResult, TossCheckoutPayload } from '../../providers/types.js';
+import { createAccount, findUserByEmail, getUser, normalizeEmail } from '../accounts/accounts.js';
+import type { CreatedApiKey } from '../accounts/api-keys.js';
+import { PLANS, priceFor } from '../../plans.js';
 
 /**
- * `checkout` (SPEC §8): for the caller, or for an email (a new one gets a FREE account and its
+ * `checkout` (docs/billing.md): for the caller, or for an email (a new one gets a FREE account and its
  * first key, shown once; an existing one gets no key). The provider is asked first; only once it
  * accepted is anything written (the account, the checkout row), in one transaction, so a provider
  * failure or timeout leaves nothing behind: no account whose key nobody saw, no checkout to complete.

@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Provider, Tier } from '../entities/enums.js';
-import { internalError, notFound } from '../errors.js';
-import type { Runtime } from '../runtime.js';
-import { assertUuid } from './api-keys.js';
-import { PLANS, priceFor } from './plans.js';
+import { Provider, Tier } from '../../entities/enums.js';
+import { internalError, notFound } from '../../errors.js';
+import type { BillingDeps } from './deps.js';
+import { assertUuid } from '../accounts/api-keys.js';
+import { PLANS, priceFor } from '../../plans.js';
 import { addMonths } from './toss-billing.js';
 
 /** The demo provider's checkout (never in production): a local page pays for one month, without money. */
@@ -44,7 +44,7 @@ export type WebhookDelivery = (path: string, body: string, headers: Record<strin
  * ledger, state machine, audit) as a real provider's event. Returns where to send the buyer;
  * NOT_FOUND when the checkout is unknown, used or expired.
  */
-export async function payDemoCheckout(deps: Pick<Runtime, 'providers'>, em: EntityManager, checkoutId: string, deliver: WebhookDelivery): Promise<{ successUrl: string }> {
+export async function payDemoCheckout(deps: Pick<BillingDeps, 'providers'>, em: EntityManager, checkoutId: string, deliver: WebhookDelivery): Promise<{ successUrl: string }> {
   assertUuid(checkoutId, 'Checkout');
   const [checkout] = await em.execute<{ id: string; user_id: string; tier: Tier; success_url: string }[]>(
     `select id, user_id, tier, success_url from checkouts where id = ? and provider = ? and status = 'OPEN' and expires_at > now()`,

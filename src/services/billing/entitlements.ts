@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { SubscriptionStatus, Tier } from '../entities/enums.js';
-import type { CacheBus } from './cache-bus.js';
-import { InvalidatingCache } from './invalidating-cache.js';
-import { PLANS, UNLIMITED, highestTier, type TierLimits } from './plans.js';
+import { SubscriptionStatus, Tier } from '../../entities/enums.js';
+import type { CacheBus } from '../../cache/cache-bus.js';
+import { InvalidatingCache } from '../../cache/invalidating-cache.js';
+import { PLANS, UNLIMITED, highestTier, type TierLimits } from '../../plans.js';
 
 /** A PAST_DUE subscription keeps its plan this long after the first failed payment. */
 export const PAST_DUE_GRACE_MS = 7 * 24 * 3600 * 1000;
@@ -45,7 +45,7 @@ export function entitledUntil(source: EntitlementSource): Date | null {
   }
 }
 
-/** The effective tier (SPEC §6) and how long that answer stays true. */
+/** The effective tier (docs/api.md) and how long that answer stays true. */
 export function resolveEntitlement(sources: EntitlementSource[], now = Date.now()): { tier: Tier; validForMs: number } {
   const tiers: Tier[] = [];
   let nextChange = Infinity;

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Tier } from '../entities/enums.js';
-import { badInput, notFound } from '../errors.js';
-import type { Runtime } from '../runtime.js';
-import { findUserByEmail, normalizeEmail } from './accounts.js';
-import { isUuid } from './api-keys.js';
+import { Tier } from '../../entities/enums.js';
+import { badInput, notFound } from '../../errors.js';
+import type { BillingDeps } from './deps.js';
+import { findUserByEmail, normalizeEmail } from '../accounts/accounts.js';
+import { isUuid } from '../accounts/api-keys.js';
 import { loadEntitlementSources, resolveEntitlement, withSource, type EntitlementSource } from './entitlements.js';
 import { recordAudit } from './subscription-state.js';
 
@@ -55,7 +55,7 @@ export interface GrantTierInput {
   reason: string;
 }
 
-export async function grantTier(deps: Pick<Runtime, 'entitlements'>, em: EntityManager, input: GrantTierInput): Promise<GrantView> {
+export async function grantTier(deps: Pick<BillingDeps, 'entitlements'>, em: EntityManager, input: GrantTierInput): Promise<GrantView> {
   const email = normalizeEmail(input.email);
   const reason = reasonOf(input.reason);
   if (input.tier === Tier.FREE) throw badInput('tier', 'Every account has FREE; grant PRO or TEAM');
@@ -89,7 +89,7 @@ export async function grantTier(deps: Pick<Runtime, 'entitlements'>, em: EntityM
 }
 
 /** Revokes a grant at once; revoking one already revoked changes nothing and answers it as it is. */
-export async function revokeGrant(deps: Pick<Runtime, 'entitlements'>, em: EntityManager, id: string, rawReason: string): Promise<GrantView> {
+export async function revokeGrant(deps: Pick<BillingDeps, 'entitlements'>, em: EntityManager, id: string, rawReason: string): Promise<GrantView> {
   const reason = reasonOf(rawReason);
   if (!isUuid(id)) throw notFound('Grant');
   const result = await em.transactional(async (tx) => {

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Provider } from '../entities/enums.js';
-import type { Runtime } from '../runtime.js';
-import type { RemoteSubscriptionState } from '../providers/types.js';
-import { typeForStatus } from '../providers/webhook.js';
+import { Provider } from '../../entities/enums.js';
+import type { BillingDeps } from './deps.js';
+import type { RemoteSubscriptionState } from '../../providers/types.js';
+import { typeForStatus } from '../../providers/webhook.js';
 import { BillingEventType, applySubscriptionChange, nextState, toSubscriptionRecord, type SubscriptionChange, type SubscriptionRecord } from './subscription-state.js';
 
 /**
@@ -20,7 +20,7 @@ export interface ReconcileReport {
   failed: number;
 }
 
-type ReconcileDeps = Pick<Runtime, 'providers' | 'entitlements' | 'logger'>;
+type ReconcileDeps = Pick<BillingDeps, 'providers' | 'entitlements' | 'logger'>;
 
 const BATCH = 200;
 const COMPARED = ['status', 'tier', 'currentPeriodEnd', 'cancelAtPeriodEnd'] as const;

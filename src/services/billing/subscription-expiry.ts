@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Provider, SubscriptionStatus } from '../entities/enums.js';
-import type { Runtime } from '../runtime.js';
+import { Provider, SubscriptionStatus } from '../../entities/enums.js';
+import type { BillingDeps } from './deps.js';
 import { BillingEventType, applySubscriptionChange } from './subscription-state.js';
 
 /**
@@ -8,7 +8,7 @@ import { BillingEventType, applySubscriptionChange } from './subscription-state.
  * cancelled Toss subscription (and any Demo one, which never renews) becomes EXPIRED once its
  * period is over. Stripe and Lemon Squeezy send their own deleted/expired events.
  */
-export async function expireEndedSubscriptions(deps: Pick<Runtime, 'entitlements'>, em: EntityManager): Promise<number> {
+export async function expireEndedSubscriptions(deps: Pick<BillingDeps, 'entitlements'>, em: EntityManager): Promise<number> {
   const ended = await em.execute<{ provider: Provider; provider_subscription_id: string; user_id: string }[]>(
     `select provider, provider_subscription_id, user_id from subscriptions
      where current_period_end <= now()

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Provider, SubscriptionStatus, Tier } from '../entities/enums.js';
+import { Provider, SubscriptionStatus, Tier } from '../../entities/enums.js';
 import { entitlementSourcesSql, resolveEntitlement, toEntitlementSource, withSource, type EntitlementSource } from './entitlements.js';
-import { asSql, run, together, type Row, type Sql, type SqlTransaction, type Statement } from './sql.js';
+import { asSql, run, together, type Row, type Sql, type SqlTransaction, type Statement } from '../../db/sql.js';
 
 /**
- * The subscription state machine, in one place (SPEC §8, §9). Webhooks, Toss confirmations and
+ * The subscription state machine, in one place (docs/billing.md). Webhooks, Toss confirmations and
  * renewals, cancellations and reconciliation all change a subscription through
  * `applySubscriptionChange`, inside the caller's transaction:
  *
@@ -26,8 +26,8 @@ import { asSql, run, together, type Row, type Sql, type SqlTransaction, type Sta
  * the first statement, settled in the second, which then ends the transaction (`ChangeLedger`).
  */
 
-export { BillingEventType } from '../providers/types.js';
-import { BillingEventType } from '../providers/types.js';
+export { BillingEventType } from '../../providers/types.js';
+import { BillingEventType } from '../../providers/types.js';
 
 /** Who made a change, as the audit trail records it. */
 export type AuditSource = 'webhook' | 'toss' | 'cancel' | 'reconcile' | 'expiry' | 'admin';

@@ -1,16 +1,16 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Provider, SubscriptionStatus, Tier } from '../entities/enums.js';
-import { AppError, ErrorCode, badInput, notFound, paymentFailed } from '../errors.js';
-import type { TossChargeResult, TossPaymentView, TossProvider } from '../providers/toss.js';
-import { TossRequestError } from '../providers/toss.js';
-import type { Runtime } from '../runtime.js';
+import { Provider, SubscriptionStatus, Tier } from '../../entities/enums.js';
+import { AppError, ErrorCode, badInput, notFound, paymentFailed } from '../../errors.js';
+import type { TossChargeResult, TossPaymentView, TossProvider } from '../../providers/toss.js';
+import { TossRequestError } from '../../providers/toss.js';
+import type { BillingDeps } from './deps.js';
 import { decryptBillingKey, encryptBillingKey } from './billing-keys.js';
-import { PLANS, priceFor } from './plans.js';
+import { PLANS, priceFor } from '../../plans.js';
 import { BillingEventType, applySubscriptionChange, findSubscription, type SubscriptionRecord } from './subscription-state.js';
 import { ALREADY_RENEWING, hasRenewingSubscription } from './checkout.js';
 
 /**
- * TossPayments auto-billing (SPEC §8). Toss keeps no subscriptions: we hold the (encrypted) billing
+ * TossPayments auto-billing (docs/billing.md). Toss keeps no subscriptions: we hold the (encrypted) billing
  * key and charge it every month. Every charge has an order id derived from the subscription and the
  * period (`tossOrderId`), which Toss approves at most once, so no retry, crash or second instance
  * can charge a period twice. No transaction is ever held open across a call to Toss: work is
@@ -18,7 +18,6 @@ import { ALREADY_RENEWING, hasRenewingSubscription } from './checkout.js';
  * that re-checks the claim.
  */
 
-type BillingDeps = Pick<Runtime, 'config' | 'providers' | 'entitlements' | 'logger'>;
 
 /** Retries after the first failed renewal, in days from that failure; then the subscription expires. */
 export const RETRY_DAYS = [1, 3, 7] as const;

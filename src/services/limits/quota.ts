@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { QuotaResource } from '../entities/enums.js';
-import { quotaExceeded } from '../errors.js';
-import type { Entitlement } from './entitlements.js';
-import { limitFor, quotaMessage } from './plans.js';
+import { QuotaResource } from '../../entities/enums.js';
+import { quotaExceeded } from '../../errors.js';
+import type { Entitlement } from '../billing/entitlements.js';
+import { limitFor, quotaMessage } from '../../plans.js';
 
 /**
- * Quotas (SPEC §6 `@quota`): one counter row per user and resource, changed inside the same
+ * Quotas (`@quota`, docs/api.md): one counter row per user and resource, changed inside the same
  * transaction as the write it pays for. The conditional upsert takes the row lock and re-checks the
  * cap on the newest value, so concurrent writers from any number of instances never pass the cap;
  * a rollback returns the units with the write.

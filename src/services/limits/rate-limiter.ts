@@ -1,17 +1,34 @@
+import { isIP } from 'node:net';
 import type { Redis } from 'ioredis';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import { internalError } from '../errors.js';
+import { internalError } from '../../errors.js';
 import type { UsageMeter } from './usage.js';
 
 /**
- * Fixed 60-second windows (SPEC §6 `@rateLimit`). An operation's whole cost is taken in one atomic
+ * Fixed 60-second windows (`@rateLimit`, docs/api.md). An operation's whole cost is taken in one atomic
  * step or not at all, so under any concurrency a bucket gets exactly `limit` units per window.
  * The store is Redis (a Lua script), PostgreSQL (a conditional upsert) or, for one embedded
  * server, memory. A store that cannot answer throws: callers fail closed.
  */
 
 export const WINDOW_MS = 60_000;
+
+/**
+ * The per-IP limit's bucket for an address: IPv4 as it is, IPv6 per /64 (one subscriber's network
+ * holds 2^64 addresses, so counting them one by one would give one client endless buckets).
+ */
+export function ipBucket(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const [head = '', tail = ''] = address.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = address.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g || '0', 16).toString(16))
+    .join(':')}::/64`;
+}
 
 export interface TakeResult {
   allowed: boolean;

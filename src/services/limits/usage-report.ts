@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { QuotaResource } from '../entities/enums.js';
-import type { Entitlement } from './entitlements.js';
+import { QuotaResource } from '../../entities/enums.js';
+import type { Entitlement } from '../billing/entitlements.js';
 import { allQuotaUsed } from './quota.js';
 import { WINDOW_MS, type WindowState } from './rate-limiter.js';
 import { periodOf, readUsage, type UsageMeter } from './usage.js';

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 
 /**
- * Monthly usage metering (SPEC §6) without a database round trip per request: counts gather in
+ * Monthly usage metering (docs/api.md) without a database round trip per request: counts gather in
  * memory and a flush every few seconds adds them to the (user, month) rows in one statement.
  * A failed flush keeps the counts for the next one.
  */

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Agent } from '../entities/Agent.js';
-import { QuotaResource } from '../entities/enums.js';
-import { badInput, notFound } from '../errors.js';
+import { Agent } from '../../entities/Agent.js';
+import { QuotaResource } from '../../entities/enums.js';
+import { badInput, notFound } from '../../errors.js';
 import { agentName, DEFAULT_AGENT } from './memory-input.js';
 import { NOT_EXPIRED, placeholders } from './memory-rows.js';
-import { addQuotaUsed, releaseQuota, reserveQuota, type QuotaCheck } from './quota.js';
+import { addQuotaUsed, releaseQuota, reserveQuota, type QuotaCheck } from '../limits/quota.js';
 
 /**
- * Agents (SPEC §7): named memory spaces of one user, counted by the AGENTS quota in the same
+ * Agents (docs/memories.md): named memory spaces of one user, counted by the AGENTS quota in the same
  * transaction as their insert or delete. `default` always exists: it is created with the account,
  * and deleting it empties it instead.
  */
@@ -70,7 +70,7 @@ export async function deleteAgent(em: EntityManager, userId: string, rawName: st
       `with gone as (delete from memories where agent_id = ? returning 1) select count(*)::int as count from gone`,
       [agent.id],
     );
-    // Counters in the stores' lock order (src/services/memory-store.ts): AGENTS, then MEMORIES.
+    // Counters in the stores' lock order (src/services/memories/memory-store.ts): AGENTS, then MEMORIES.
     if (name !== DEFAULT_AGENT) {
       await tx.execute(`delete from agents where id = ?`, [agent.id]);
       await releaseQuota(tx, userId, QuotaResource.AGENTS, 1);

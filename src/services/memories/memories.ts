@@ -1,14 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { QuotaResource } from '../entities/enums.js';
-import { badInput, notFound } from '../errors.js';
-import { assertUuid, isUuid } from './api-keys.js';
-import { decodeKeysetCursor, encodeKeysetCursor } from './cursors.js';
+import { QuotaResource } from '../../entities/enums.js';
+import { badInput, notFound } from '../../errors.js';
+import { assertUuid, isUuid } from '../accounts/api-keys.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../cursors.js';
 import { agentName } from './memory-input.js';
 import { MEMORY_COLUMNS, NOT_EXPIRED, scopeSql, toMemoryView, type MemoryRow, type MemoryScope, type MemoryView } from './memory-rows.js';
-import { releaseQuota } from './quota.js';
+import { releaseQuota } from '../limits/quota.js';
 
 /**
- * Reading and forgetting memories (SPEC §7). Every query is bound to the caller's user id, so
+ * Reading and forgetting memories (docs/memories.md). Every query is bound to the caller's user id, so
  * another user's memory is indistinguishable from one that does not exist.
  */
 

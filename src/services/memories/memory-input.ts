@@ -1,7 +1,7 @@
-import { badInput } from '../errors.js';
+import { badInput } from '../../errors.js';
 
 /**
- * The shape rules of SPEC §7, shared by stores and recalls. Each check names the field it refuses
+ * The shape rules of memories (docs/memories.md), shared by stores and recalls. Each check names the field it refuses
  * (`prefix` locates an item of a list, e.g. `inputs[3].`), so a client knows exactly what to fix.
  */
 

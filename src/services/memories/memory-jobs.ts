@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { QuotaResource } from '../entities/enums.js';
-import { compareText, IDEMPOTENCY_WINDOW } from './memory-store.js';
-import { releaseQuota } from './quota.js';
+import { QuotaResource } from '../../entities/enums.js';
+import { IDEMPOTENCY_WINDOW } from './idempotency.js';
+import { compareText } from './store-rows.js';
+import { releaseQuota } from '../limits/quota.js';
 
 /** Scheduled upkeep of memories. Safe to run on every instance at once. */
 
@@ -82,4 +83,9 @@ export async function foldTermDeltas(em: EntityManager): Promise<number> {
     folded += moved;
     if (moved < FOLD_BATCH) return folded;
   }
+}
+
+/** Planner statistics for the tables recall reads (the embedded database has no autovacuum to keep them). */
+export async function analyzeMemoryTables(em: EntityManager): Promise<void> {
+  await em.execute('analyze memories, memory_terms, memory_term_deltas');
 }

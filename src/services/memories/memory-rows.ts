@@ -1,4 +1,4 @@
-import type { Zone } from '../entities/enums.js';
+import type { Zone } from '../../entities/enums.js';
 import { orbitSql, zoneOf } from './scoring.js';
 
 /**

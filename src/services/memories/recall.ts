@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput } from '../errors.js';
+import { badInput } from '../../errors.js';
 import type { SemanticSearch } from './semantic.js';
 import * as valid from './memory-input.js';
 import { MEMORY_COLUMN_NAMES, MEMORY_COLUMNS, NOT_EXPIRED, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
 import { BM25, CONTEXT_GAIN, frequencySql, ORBIT_SHARE, ORBIT_WEIGHTS, orbitSql, recencySql, RELEVANCE_WEIGHTS, SEMANTIC_SIMILARITY_FLOOR } from './scoring.js';
-import type { UsageMeter } from './usage.js';
-import type { Warn } from './warnings.js';
+import type { UsageMeter } from '../limits/usage.js';
+import type { Warn } from '../warnings.js';
 
 /**
  * Recall: natural-language questions answered by one SQL statement (docs/recall.md). Candidates come

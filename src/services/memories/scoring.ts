@@ -1,4 +1,4 @@
-import { Zone } from '../entities/enums.js';
+import { Zone } from '../../entities/enums.js';
 
 /**
  * How memories are weighed, in one place; docs/recall.md explains the formulas and how they were

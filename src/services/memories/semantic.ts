@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { EmbeddingsMode } from '../config.js';
-import type { EmbeddingModel } from '../embeddings/model.js';
-import { WarningCode, type Warn } from './warnings.js';
+import type { EmbeddingsMode } from '../../config.js';
+import type { EmbeddingModel } from '../../embeddings/model.js';
+import { WarningCode, type Warn } from '../warnings.js';
 
 /**
  * What semantic matching this deployment can do (docs/recall.md): store and search vectors

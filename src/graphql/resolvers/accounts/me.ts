@@ -1,11 +1,11 @@
 import { Ctx, Directive, FieldResolver, Query, Resolver, Root } from 'type-graphql';
-import { Tier } from '../../entities/enums.js';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { getUser } from '../../services/accounts.js';
-import { currentSubscription } from '../../services/subscriptions.js';
+import { Tier } from '../../../entities/enums.js';
+import type { GraphQLContext } from '../../context.js';
+import { getUser } from '../../../services/accounts/accounts.js';
+import { currentSubscription } from '../../../services/billing/subscriptions.js';
 import { SubscriptionType } from '../../schema/types/subscription.js';
 import { UserType } from '../../schema/types/account.js';
-import { requirePrincipal } from '../../graphql/context.js';
+import { requirePrincipal } from '../../context.js';
 
 @Resolver(() => UserType)
 export class MeResolver {

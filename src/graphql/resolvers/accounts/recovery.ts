@@ -1,6 +1,6 @@
 import { Arg, Ctx, Extensions, Mutation, Resolver, UseMiddleware } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { recoverApiKey, requestApiKeyRecovery } from '../../services/recovery.js';
+import type { GraphQLContext } from '../../context.js';
+import { recoverApiKey, requestApiKeyRecovery } from '../../../services/accounts/recovery.js';
 import { CreatedApiKeyType } from '../../schema/types/account.js';
 import { BillingOnly, PUBLIC_RATE_LIMIT } from '../billing-only.js';
 

@@ -1,6 +1,6 @@
 import { Arg, Ctx, Extensions, Field, InputType, Mutation, Resolver, UseMiddleware } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { registerUser } from '../../services/accounts.js';
+import type { GraphQLContext } from '../../context.js';
+import { registerUser } from '../../../services/accounts/accounts.js';
 import { RegisterPayloadType } from '../../schema/types/account.js';
 import { BillingOnly, PUBLIC_RATE_LIMIT } from '../billing-only.js';
 

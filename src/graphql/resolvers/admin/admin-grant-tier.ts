@@ -1,7 +1,7 @@
 import { Arg, Ctx, Directive, Mutation, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
+import type { GraphQLContext } from '../../context.js';
 import { GrantTierInput, GrantType } from '../../schema/types/admin.js';
-import { grantTier } from '../../services/grants.js';
+import { grantTier } from '../../../services/billing/grants.js';
 
 @Resolver()
 export class AdminGrantTierResolver {

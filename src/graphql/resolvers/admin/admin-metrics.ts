@@ -1,7 +1,7 @@
 import { Ctx, Directive, Query, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
+import type { GraphQLContext } from '../../context.js';
 import { AdminMetricsType } from '../../schema/types/admin.js';
-import { adminMetrics } from '../../services/admin-metrics.js';
+import { adminMetrics } from '../../../services/billing/admin-metrics.js';
 
 @Resolver()
 export class AdminMetricsResolver {

@@ -1,8 +1,8 @@
 import { Arg, Ctx, Directive, Mutation, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
+import type { GraphQLContext } from '../../context.js';
 import { Provider } from '../../schema/enums.js';
 import { ReconcileReportType } from '../../schema/types/admin.js';
-import { reconcileSubscriptions } from '../../services/reconcile-subscriptions.js';
+import { reconcileSubscriptions } from '../../../services/billing/reconcile-subscriptions.js';
 
 @Resolver()
 export class AdminReconcileResolver {

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Directive, ID, Mutation, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
+import type { GraphQLContext } from '../../context.js';
 import { WebhookEventType } from '../../schema/types/admin.js';
-import { replayWebhookEvent } from '../../services/replay-webhook-event.js';
+import { replayWebhookEvent } from '../../../services/billing/webhooks/replay-webhook-event.js';
 
 @Resolver()
 export class AdminReplayWebhookEventResolver {

@@ -1,13 +1,13 @@
 import { Arg, Ctx, Directive, ID, Mutation, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
+import type { GraphQLContext } from '../../context.js';
 import { GrantType } from '../../schema/types/admin.js';
-import { revokeGrant } from '../../services/grants.js';
+import { revokeGrant } from '../../../services/billing/grants.js';
 
 @Resolver()
 export class AdminRevokeGrantResolver {
   @Mutation(() => GrantType)
   @Directive('@admin')
-  // Declared in reverse: SPEC §4 lists id, reason.
+  // Declared in reverse: the published schema (schema.graphql) lists id, reason.
   async adminRevokeGrant(
     @Ctx() ctx: GraphQLContext,
     @Arg('reason', () => String) reason: string,

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Directive, Query, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
+import type { GraphQLContext } from '../../context.js';
 import { UserType } from '../../schema/types/account.js';
-import { findUserByEmail, normalizeEmail } from '../../services/accounts.js';
+import { findUserByEmail, normalizeEmail } from '../../../services/accounts/accounts.js';
 
 @Resolver()
 export class AdminUserResolver {

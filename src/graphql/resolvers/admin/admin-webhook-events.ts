@@ -1,14 +1,14 @@
 import { Arg, Ctx, Directive, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
+import type { GraphQLContext } from '../../context.js';
 import { Provider, WebhookOutcome } from '../../schema/enums.js';
 import { WebhookEventConnectionType } from '../../schema/types/admin.js';
-import { countWebhookEvents, listWebhookEvents } from '../../services/webhook-ledger.js';
+import { countWebhookEvents, listWebhookEvents } from '../../../services/billing/webhooks/webhook-ledger.js';
 
 @Resolver(() => WebhookEventConnectionType)
 export class AdminWebhookEventsResolver {
   @Query(() => WebhookEventConnectionType, { description: 'The webhook ledger, newest first.' })
   @Directive('@admin')
-  // type-graphql prints arguments in reverse order of declaration; SPEC §4 lists provider, outcome, eventId, first, after.
+  // type-graphql prints arguments in reverse order of declaration; the published schema (schema.graphql) lists provider, outcome, eventId, first, after.
   async adminWebhookEvents(
     @Ctx() ctx: GraphQLContext,
     @Arg('after', () => String, { nullable: true }) after: string | null,

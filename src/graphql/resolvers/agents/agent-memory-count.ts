@@ -1,7 +1,7 @@
 import { Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../../graphql/context.js';
-import { requestLoader } from '../../graphql/loaders.js';
-import { countMemoriesByAgent } from '../../services/agents.js';
+import { requirePrincipal, type GraphQLContext } from '../../context.js';
+import { requestLoader } from '../../loaders.js';
+import { countMemoriesByAgent } from '../../../services/memories/agents.js';
 import { AgentType } from '../../schema/types/memory.js';
 
 @Resolver(() => AgentType)

@@ -1,6 +1,6 @@
 import { Ctx, Directive, Query, Resolver } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../../graphql/context.js';
-import { listAgents } from '../../services/agents.js';
+import { requirePrincipal, type GraphQLContext } from '../../context.js';
+import { listAgents } from '../../../services/memories/agents.js';
 import { AgentType } from '../../schema/types/memory.js';
 
 @Resolver()

@@ -1,6 +1,6 @@
 import { Arg, Ctx, Directive, Mutation, Resolver } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../../graphql/context.js';
-import { createAgent } from '../../services/agents.js';
+import { requirePrincipal, type GraphQLContext } from '../../context.js';
+import { createAgent } from '../../../services/memories/agents.js';
 import { AgentType } from '../../schema/types/memory.js';
 
 @Resolver()

@@ -1,6 +1,6 @@
 import { Arg, Ctx, Directive, Mutation, Resolver } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../../graphql/context.js';
-import { deleteAgent } from '../../services/agents.js';
+import { requirePrincipal, type GraphQLContext } from '../../context.js';
+import { deleteAgent } from '../../../services/memories/agents.js';
 
 @Resolver()
 export class DeleteAgentResolver {

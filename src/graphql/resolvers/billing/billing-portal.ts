@@ -1,7 +1,7 @@
 import { Ctx, Directive, Mutation, Resolver, UseMiddleware } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../../graphql/context.js';
+import { requirePrincipal, type GraphQLContext } from '../../context.js';
 import { BillingPortalType } from '../../schema/types/billing.js';
-import { openBillingPortal } from '../../services/billing-portal.js';
+import { openBillingPortal } from '../../../services/billing/billing-portal.js';
 import { BillingOnly } from '../billing-only.js';
 
 @Resolver()

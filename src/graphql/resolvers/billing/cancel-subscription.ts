@@ -1,7 +1,7 @@
 import { Ctx, Directive, Mutation, Resolver, UseMiddleware } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../../graphql/context.js';
+import { requirePrincipal, type GraphQLContext } from '../../context.js';
 import { SubscriptionType } from '../../schema/types/subscription.js';
-import { cancelSubscription } from '../../services/cancel-subscription.js';
+import { cancelSubscription } from '../../../services/billing/cancel-subscription.js';
 import { BillingOnly } from '../billing-only.js';
 
 @Resolver()

@@ -1,9 +1,9 @@
 import { Arg, Ctx, Extensions, Field, InputType, Mutation, Resolver, UseMiddleware } from 'type-graphql';
-import { Provider, Tier } from '../../entities/enums.js';
-import { unauthenticated } from '../../errors.js';
-import type { GraphQLContext } from '../../graphql/context.js';
+import { Provider, Tier } from '../../../entities/enums.js';
+import { unauthenticated } from '../../../errors.js';
+import type { GraphQLContext } from '../../context.js';
 import { CheckoutSessionType } from '../../schema/types/billing.js';
-import { createCheckout } from '../../services/checkout.js';
+import { createCheckout } from '../../../services/billing/checkout.js';
 import { BillingOnly, PUBLIC_RATE_LIMIT } from '../billing-only.js';
 
 @InputType('CheckoutInput')

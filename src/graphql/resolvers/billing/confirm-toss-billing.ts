@@ -1,7 +1,7 @@
 import { Arg, Ctx, Extensions, Field, InputType, Mutation, Resolver, UseMiddleware } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
+import type { GraphQLContext } from '../../context.js';
 import { SubscriptionType } from '../../schema/types/subscription.js';
-import { confirmTossBilling } from '../../services/toss-billing.js';
+import { confirmTossBilling } from '../../../services/billing/toss-billing.js';
 import { BillingOnly, PUBLIC_RATE_LIMIT } from '../billing-only.js';
 
 @InputType('ConfirmTossBillingInput')

@@ -1,7 +1,7 @@
 import { Ctx, Directive, Query, Resolver } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../../graphql/context.js';
+import { requirePrincipal, type GraphQLContext } from '../../context.js';
 import { SubscriptionType } from '../../schema/types/subscription.js';
-import { currentSubscription } from '../../services/subscriptions.js';
+import { currentSubscription } from '../../../services/billing/subscriptions.js';
 
 @Resolver()
 export class SubscriptionResolver {

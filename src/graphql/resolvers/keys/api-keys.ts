@@ -1,6 +1,6 @@
 import { Ctx, Directive, Query, Resolver } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../../graphql/context.js';
-import { listApiKeys } from '../../services/api-keys.js';
+import { requirePrincipal, type GraphQLContext } from '../../context.js';
+import { listApiKeys } from '../../../services/accounts/api-keys.js';
 import { ApiKeyType } from '../../schema/types/account.js';
 
 @Resolver()

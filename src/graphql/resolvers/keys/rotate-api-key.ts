@@ -1,6 +1,6 @@
 import { Arg, Ctx, Directive, ID, Mutation, Resolver, UseMiddleware } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../../graphql/context.js';
-import { rotateApiKey } from '../../services/api-keys.js';
+import { requirePrincipal, type GraphQLContext } from '../../context.js';
+import { rotateApiKey } from '../../../services/accounts/api-keys.js';
 import { CreatedApiKeyType } from '../../schema/types/account.js';
 import { BillingOnly } from '../billing-only.js';
 

@@ -1,6 +1,6 @@
 import { Arg, Ctx, Directive, ID, Mutation, Resolver } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../../graphql/context.js';
-import { forgetMemory } from '../../services/memories.js';
+import { requirePrincipal, type GraphQLContext } from '../../context.js';
+import { forgetMemory } from '../../../services/memories/memories.js';
 
 @Resolver()
 export class ForgetMemoryResolver {

@@ -1,6 +1,6 @@
 import { Arg, Ctx, Directive, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../../graphql/context.js';
-import { countMemories, listMemories } from '../../services/memories.js';
+import { requirePrincipal, type GraphQLContext } from '../../context.js';
+import { countMemories, listMemories } from '../../../services/memories/memories.js';
 import { MemoryConnectionType } from '../../schema/types/memory.js';
 
 @Resolver(() => MemoryConnectionType)
@@ -8,7 +8,7 @@ export class MemoriesResolver {
   @Query(() => MemoryConnectionType, { description: 'Newest first; pass pageInfo.endCursor as `after` for the next page.' })
   @Directive('@auth')
   @Directive('@rateLimit')
-  // type-graphql prints arguments in reverse order of declaration; SPEC §4 lists agent, first, after.
+  // type-graphql prints arguments in reverse order of declaration; the published schema (schema.graphql) lists agent, first, after.
   async memories(
     @Ctx() ctx: GraphQLContext,
     @Arg('after', () => String, { nullable: true }) after: string | null,

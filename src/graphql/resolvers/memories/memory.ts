@@ -1,6 +1,6 @@
 import { Arg, Ctx, Directive, ID, Query, Resolver } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../../graphql/context.js';
-import { getMemory } from '../../services/memories.js';
+import { requirePrincipal, type GraphQLContext } from '../../context.js';
+import { getMemory } from '../../../services/memories/memories.js';
 import { MemoryType } from '../../schema/types/memory.js';
 
 @Resolver()

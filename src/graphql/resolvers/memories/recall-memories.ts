@@ -1,9 +1,9 @@
 import { Arg, Ctx, Directive, Field, Float, InputType, Int, Mutation, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { DEFAULT_RECALL_HITS, recallMemories } from '../../services/recall.js';
+import type { GraphQLContext } from '../../context.js';
+import { DEFAULT_RECALL_HITS, recallMemories } from '../../../services/memories/recall.js';
 import { DateTimeScalar, JSONObjectScalar } from '../../schema/scalars.js';
 import { RecallHitType } from '../../schema/types/memory.js';
-import { memoryDeps } from '../../request-scope.js';
+import { memoryDeps } from '../../../request-scope.js';
 
 @InputType('RecallInput')
 export class RecallInput {

@@ -1,8 +1,8 @@
 import { Arg, Ctx, Directive, Mutation, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { storeMemories } from '../../services/memory-store.js';
+import type { GraphQLContext } from '../../context.js';
+import { storeMemories } from '../../../services/memories/memory-store.js';
 import { StoreMemoryPayloadType } from '../../schema/types/memory.js';
-import { storeDeps } from '../../request-scope.js';
+import { storeDeps } from '../../../request-scope.js';
 import { StoreMemoryInput } from './store-memory.js';
 
 @Resolver()

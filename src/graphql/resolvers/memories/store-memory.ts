@@ -1,10 +1,10 @@
 import { Arg, Ctx, Directive, Field, Float, InputType, Mutation, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { DEFAULT_AGENT, DEFAULT_IMPORTANCE } from '../../services/memory-input.js';
-import { storeMemory } from '../../services/memory-store.js';
+import type { GraphQLContext } from '../../context.js';
+import { DEFAULT_AGENT, DEFAULT_IMPORTANCE } from '../../../services/memories/memory-input.js';
+import { storeMemory } from '../../../services/memories/memory-store.js';
 import { DateTimeScalar, JSONObjectScalar } from '../../schema/scalars.js';
 import { StoreMemoryPayloadType } from '../../schema/types/memory.js';
-import { storeDeps } from '../../request-scope.js';
+import { storeDeps } from '../../../request-scope.js';
 
 @InputType('StoreMemoryInput')
 export class StoreMemoryInput {

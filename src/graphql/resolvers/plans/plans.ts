@@ -1,6 +1,6 @@
 import { Ctx, Query, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
-import { enabledProviders, listPlans } from '../../services/plans.js';
+import type { GraphQLContext } from '../../context.js';
+import { enabledProviders, listPlans } from '../../../plans.js';
 import { PlanType } from '../../schema/types/plans.js';
 
 @Resolver()

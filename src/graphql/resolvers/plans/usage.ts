@@ -1,6 +1,6 @@
 import { Ctx, Directive, Query, Resolver } from 'type-graphql';
-import { requirePrincipal, type GraphQLContext } from '../../graphql/context.js';
-import { usageReport } from '../../services/usage-report.js';
+import { requirePrincipal, type GraphQLContext } from '../../context.js';
+import { usageReport } from '../../../services/limits/usage-report.js';
 import { UsageType } from '../../schema/types/plans.js';
 
 @Resolver()

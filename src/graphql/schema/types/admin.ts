@@ -2,9 +2,9 @@ import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Provider, Tier, WebhookOutcome } from '../enums.js';
 import { DateTimeScalar } from '../scalars.js';
 import { PageInfoType } from './pagination.js';
-import type { WebhookEventFilter } from '../../services/webhook-ledger.js';
+import type { WebhookEventFilter } from '../../../services/billing/webhooks/webhook-ledger.js';
 
-/** The operator's types (SPEC §4, admin operations). */
+/** The operator's types (admin operations, docs/operations.md). */
 
 @ObjectType('Grant', { description: 'A plan given by hand by the operator, with its reason.' })
 export class GrantType {

@@ -1,5 +1,5 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
-import type { MemoryScope } from '../../services/memory-rows.js';
+import type { MemoryScope } from '../../../services/memories/memory-rows.js';
 import { Zone } from '../enums.js';
 import { DateTimeScalar, JSONObjectScalar } from '../scalars.js';
 import { PageInfoType } from './pagination.js';

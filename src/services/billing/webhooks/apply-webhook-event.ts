@@ -1,22 +1,21 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Provider, SubscriptionStatus, WebhookOutcome } from '../entities/enums.js';
-import { BillingEventType, WebhookRejected, WebhookRetryLater, WebhookSecretMissing, type NormalizedWebhook, type VerifiedWebhook, type WebhookRequest } from '../providers/types.js';
-import { ipBucket } from '../http/client-ip.js';
-import type { Runtime } from '../runtime.js';
-import { priceFor } from './plans.js';
-import { inTransaction, type Sql, type Statement } from './sql.js';
-import { applySubscriptionChange, type ApplyResult, type ChangeLedger } from './subscription-state.js';
+import { Provider, SubscriptionStatus, WebhookOutcome } from '../../../entities/enums.js';
+import { BillingEventType, WebhookRejected, WebhookRetryLater, WebhookSecretMissing, type NormalizedWebhook, type VerifiedWebhook, type WebhookRequest } from '../../../providers/types.js';
+import { ipBucket } from '../../limits/rate-limiter.js';
+import type { WebhookDeps } from '../deps.js';
+import { priceFor } from '../../../plans.js';
+import { inTransaction, type Sql, type Statement } from '../../../db/sql.js';
+import { applySubscriptionChange, type ApplyResult, type ChangeLedger } from '../subscription-state.js';
 import { claimStatement, claimWebhookEvent, errorText, isSettled, recordWebhookFailure, settleStatement, settleWebhookEvent } from './webhook-ledger.js';
 
 /**
- * The one ingest path of every provider's webhooks (SPEC §9): verify → normalize → in one
+ * The one ingest path of every provider's webhooks (docs/billing.md): verify → normalize → in one
  * transaction claim the ledger row (unique provider + event id), apply the change to the
  * subscription (which writes the audit row) and settle the row → after commit, tell every instance
  * the user's plan may have changed. A duplicate answers 200 and changes nothing; a failure rolls
  * everything back, answers 500 (the provider retries) and leaves the event FAILED for a replay.
  */
 
-export type WebhookDeps = Pick<Runtime, 'providers' | 'entitlements' | 'metrics' | 'logger' | 'db' | 'rateLimiter' | 'config'>;
 
 /** What the route answers; `outcome` also labels the metric. */
 export interface WebhookReceipt {

@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { WebhookOutcome } from '../entities/enums.js';
-import type { VerifiedWebhook } from '../providers/types.js';
-import { applyWebhookEvent, type WebhookDeps } from './apply-webhook-event.js';
+import { WebhookOutcome } from '../../../entities/enums.js';
+import type { VerifiedWebhook } from '../../../providers/types.js';
+import type { WebhookDeps } from '../deps.js';
+import { applyWebhookEvent } from './apply-webhook-event.js';
 import { findWebhookEvent, recordWebhookFailure, type WebhookEventView } from './webhook-ledger.js';
 
 /**

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Provider, WebhookOutcome } from '../entities/enums.js';
-import { badInput, notFound } from '../errors.js';
-import { safeErrorMessage } from '../logger.js';
-import type { VerifiedWebhook } from '../providers/types.js';
-import { isUuid } from './api-keys.js';
-import { decodeKeysetCursor, encodeKeysetCursor } from './cursors.js';
-import { run, type Sql, type Statement } from './sql.js';
+import { Provider, WebhookOutcome } from '../../../entities/enums.js';
+import { badInput, notFound } from '../../../errors.js';
+import { safeErrorMessage } from '../../../logger.js';
+import type { VerifiedWebhook } from '../../../providers/types.js';
+import { isUuid } from '../../accounts/api-keys.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../../cursors.js';
+import { run, type Sql, type Statement } from '../../../db/sql.js';
 
 /**
  * The webhook ledger (`webhook_events`): one row per (provider, event id), written in the same
