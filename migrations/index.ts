@@ -1,21 +1,32 @@
 import type { MigrationObject } from '@mikro-orm/core';
-import { Migration20261122000001_accounts } from './Migration20261122000001_accounts.js';
-import { Migration20261122000002_plans } from './Migration20261122000002_plans.js';
-import { Migration20261122000003_memories } from './Migration20261122000003_memories.js';
-import { Migration20261122000004_billing } from './Migration20261122000004_billing.js';
-import { Migration20261122000005_webhooks } from './Migration20261122000005_webhooks.js';
-import { Migration20261205000001_security } from './Migration20261205000001_security.js';
-import { Migration20261206000001_recall } from './Migration20261206000001_recall.js';
-import { Migration20261206000002_agent_terms } from './Migration20261206000002_agent_terms.js';
 
-/** Every migration in order. Listed explicitly so tsx, tsc output and bundles all find them. */
-export const migrationsList: MigrationObject[] = [
-  { name: 'Migration20261122000001_accounts', class: Migration20261122000001_accounts },
-  { name: 'Migration20261122000002_plans', class: Migration20261122000002_plans },
-  { name: 'Migration20261122000003_memories', class: Migration20261122000003_memories },
-  { name: 'Migration20261122000004_billing', class: Migration20261122000004_billing },
-  { name: 'Migration20261122000005_webhooks', class: Migration20261122000005_webhooks },
-  { name: 'Migration20261205000001_security', class: Migration20261205000001_security },
-  { name: 'Migration20261206000001_recall', class: Migration20261206000001_recall },
-  { name: 'Migration20261206000002_agent_terms', class: Migration20261206000002_agent_terms },
-];
+type MigrationModule = Record<string, MigrationObject['class'] | undefined>;
+
+/**
+ * Every migration in order: its name, which its file exports as a class, and how to load it. Listed
+ * explicitly (static import paths) so tsx, tsc output and bundles all find them. The names alone let
+ * a start on an up-to-date database skip loading the migrator and the classes (src/db/orm.ts).
+ */
+const migrations: Record<string, () => Promise<MigrationModule>> = {
+  Migration20261122000001_accounts: () => import('./Migration20261122000001_accounts.js'),
+  Migration20261122000002_plans: () => import('./Migration20261122000002_plans.js'),
+  Migration20261122000003_memories: () => import('./Migration20261122000003_memories.js'),
+  Migration20261122000004_billing: () => import('./Migration20261122000004_billing.js'),
+  Migration20261122000005_webhooks: () => import('./Migration20261122000005_webhooks.js'),
+  Migration20261205000001_security: () => import('./Migration20261205000001_security.js'),
+  Migration20261206000001_recall: () => import('./Migration20261206000001_recall.js'),
+  Migration20261206000002_agent_terms: () => import('./Migration20261206000002_agent_terms.js'),
+};
+
+export const migrationNames: readonly string[] = Object.keys(migrations);
+
+/** The migration classes, loaded only when some migration is pending. */
+export async function loadMigrations(): Promise<MigrationObject[]> {
+  return Promise.all(
+    Object.entries(migrations).map(async ([name, load]) => {
+      const found = (await load())[name];
+      if (!found) throw new Error(`migrations/${name} does not export ${name}`);
+      return { name, class: found };
+    }),
+  );
+}

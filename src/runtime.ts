@@ -54,6 +54,8 @@ export interface Runtime {
   metrics: Metrics;
   /** What time it is for the rules that depend on it (injected by tests). */
   clock: Clock;
+  /** Settles when background loading may begin (main.ts: a moment after the server listens). */
+  backgroundAfter: Promise<unknown>;
   /** Set on SIGTERM: /readyz answers 503 and responses ask clients to close their connection. */
   draining: boolean;
   /** Stops jobs, flushes what is buffered and closes connections (not the database). */
@@ -90,16 +92,18 @@ async function connectRedis(url: string, logger: Logger, role: string, offlineQu
  * The sentence-embedding model EMBEDDINGS asks for: the endpoint, or the built-in model, which loads
  * in worker threads in the background (the server answers meanwhile; recall is lexical until then).
  */
-function createModel(config: Config, logger: Logger): EmbeddingModel | null {
+function createModel(config: Config, logger: Logger, startAfter?: Promise<unknown>): EmbeddingModel | null {
   if (config.embeddingsMode === 'remote') return new Embeddings(config.embeddings!, config.embeddingsDim, config.providerTimeoutMs);
   if (config.embeddingsMode !== 'local') return null;
-  const local = LocalEmbeddings.start({ workers: config.embeddingsThreads, logger });
+  const local = LocalEmbeddings.start({ workers: config.embeddingsThreads, logger, startAfter });
   if (local.dim !== config.vectorDim) throw new Error(`the built-in model has ${local.dim} dimensions, LOCAL_EMBEDDINGS_DIM says ${config.vectorDim}`);
   return local;
 }
 
 export interface RuntimeOptions {
   clock?: Clock;
+  /** Background work that needs a core for a while (the built-in model's load) waits for this (main.ts: listening). */
+  backgroundAfter?: Promise<unknown>;
 }
 
 export async function createRuntime(config: Config, logger: Logger, db: Database, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -130,7 +134,7 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     metrics.jobDuration.observe({ job }, ms / 1000);
   });
 
-  const model = db.vectorSearch ? createModel(config, logger) : null;
+  const model = db.vectorSearch ? createModel(config, logger, options.backgroundAfter) : null;
   if (!db.vectorSearch && config.embeddingsMode !== 'off') logger.warn({ embeddings: config.embeddingsMode }, 'no vector search on this database: the embedding model is not started, recall matches words only');
   const semantic = new SemanticSearch(config.embeddingsMode, db.vectorSearch, config.vectorDim ?? config.embeddingsDim, model, logger);
   const embeddingWorker = new EmbeddingWorker(forkEm, semantic, logger);
@@ -158,10 +162,11 @@ export async function createRuntime(config: Config, logger: Logger, db: Database
     semantic,
     embeddingWorker,
     storeCombiner: new StoreCombiner(forkEm),
-    providers: await createProviderRegistry(config, logger),
+    providers: await createProviderRegistry(config, logger, options.backgroundAfter),
     scheduler,
     metrics,
     clock: options.clock ?? systemClock,
+    backgroundAfter: options.backgroundAfter ?? Promise.resolve(),
     draining: false,
     async close() {
       // Together: the scheduled embedding run ends only when the worker stops (after its current

@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.js';
+import type { EmbeddedPostgres } from './embedded.js';
 import { initOrm, migrate } from './orm.js';
 import { prepareVectorColumn } from './vector.js';
 
@@ -26,15 +26,21 @@ export interface OpenDatabaseOptions {
   /** Apply pending migrations before returning (the server does; `npm run migrate` does only that). */
   migrate?: boolean;
   snapshot?: Blob;
+  /** The embedded database, already starting (src/main.ts starts it while the server loads). */
+  embedded?: Promise<EmbeddedPostgres>;
+  /** When that start began, for the log line. */
+  embeddedStartedAt?: number;
 }
 
 export async function openDatabase(config: Config, logger: Logger, options: OpenDatabaseOptions = {}): Promise<Database> {
   let embedded: EmbeddedPostgres | undefined;
   let url = config.databaseUrl;
   if (!url) {
-    const started = Date.now();
-    embedded = await startEmbeddedPostgres(config.embeddedDbDir, { snapshot: options.snapshot });
-    url = embedded.url;
+    const started = options.embeddedStartedAt ?? Date.now();
+    // PGlite is loaded only by deployments without DATABASE_URL.
+    const running = await (options.embedded ?? import('./embedded.js').then(({ startEmbeddedPostgres }) => startEmbeddedPostgres(config.embeddedDbDir, { snapshot: options.snapshot })));
+    embedded = running;
+    url = running.url;
     logger.info({ dir: config.embeddedDbDir, ms: Date.now() - started }, 'embedded PostgreSQL started');
   }
   let orm: MikroORM | undefined;

@@ -1,7 +1,6 @@
 import { MikroORM } from '@mikro-orm/postgresql';
-import { Migrator } from '@mikro-orm/migrations';
 import { entities } from '../entities/index.js';
-import { migrationsList } from '../../migrations/index.js';
+import { loadMigrations, migrationNames } from '../../migrations/index.js';
 import { releaseIdleAsyncContexts } from './async-context.js';
 
 export interface OrmOptions {
@@ -10,20 +9,21 @@ export interface OrmOptions {
   debug?: boolean;
 }
 
+const MIGRATIONS_TABLE = 'mikro_orm_migrations';
+
 export async function initOrm({ url, poolMax }: OrmOptions): Promise<MikroORM> {
   // The ORM's transactions would otherwise leave async hooks on for every later request.
   releaseIdleAsyncContexts();
   return MikroORM.init({
     clientUrl: url,
     entities,
-    extensions: [Migrator],
+    // The Migrator extension is registered by migrate() only when a migration is pending.
     discovery: { disableDynamicFileAccess: true, requireEntitiesArray: true },
     allowGlobalContext: false,
     pool: { min: 0, max: poolMax, idleTimeoutMillis: 30_000 },
     driverOptions: { connection: { statement_timeout: 30_000, connectionTimeoutMillis: 5_000 } },
     migrations: {
-      migrationsList,
-      tableName: 'mikro_orm_migrations',
+      tableName: MIGRATIONS_TABLE,
       transactional: true,
       allOrNothing: true,
       snapshot: false,
@@ -35,8 +35,26 @@ export async function initOrm({ url, poolMax }: OrmOptions): Promise<MikroORM> {
   });
 }
 
-/** Applies every pending migration; returns the names applied. */
+/** Every listed migration is recorded as executed (one query; false when the table is missing). */
+async function upToDate(orm: MikroORM): Promise<boolean> {
+  try {
+    const rows = await orm.em.fork().getConnection().execute<{ name: string }[]>(`select name from ${MIGRATIONS_TABLE}`);
+    const executed = new Set(rows.map((row) => row.name));
+    return migrationNames.every((name) => executed.has(name));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Applies every pending migration; returns the names applied. An up-to-date database costs one
+ * query: @mikro-orm/migrations (umzug and its CLI) and the migration classes load only when needed.
+ */
 export async function migrate(orm: MikroORM): Promise<string[]> {
+  if (await upToDate(orm)) return [];
+  const [{ Migrator }, migrationsList] = await Promise.all([import('@mikro-orm/migrations'), loadMigrations()]);
+  orm.config.set('migrations', { ...orm.config.get('migrations'), migrationsList });
+  Migrator.register(orm);
   const applied = await orm.getMigrator().up();
   return applied.map((m) => m.name);
 }

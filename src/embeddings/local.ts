@@ -16,6 +16,11 @@ export interface LocalEmbeddingsOptions {
   /** Worker threads, each with its own copy of the model (EMBEDDINGS_THREADS: docs/embeddings.md). */
   workers: number;
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /**
+   * Spawn the first worker only once this settles (the server passes "listening"): loading the
+   * model takes a core for a second or two, which on a small machine would otherwise slow the start.
+   */
+  startAfter?: Promise<unknown>;
 }
 
 /** Texts per background job handed to one worker. */
@@ -82,9 +87,16 @@ export class LocalEmbeddings implements EmbeddingModel {
   private constructor(
     workers: number,
     private readonly logger: LocalEmbeddingsOptions['logger'],
+    startAfter?: Promise<unknown>,
   ) {
     this.slots = Array.from({ length: workers }, (_, index) => ({ index, worker: null, state: 'loading' as const, pending: new Map(), crashes: 0 }));
-    this.spawn(this.slots[0]!);
+    if (!startAfter) this.spawn(this.slots[0]!);
+    else {
+      const first = () => {
+        if (!this.closed && !this.slots[0]!.worker) this.spawn(this.slots[0]!);
+      };
+      startAfter.then(first, first);
+    }
   }
 
   /**
@@ -100,7 +112,7 @@ export class LocalEmbeddings implements EmbeddingModel {
   static start(options: LocalEmbeddingsOptions): LocalEmbeddings {
     const { workers } = options;
     if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
-    return new LocalEmbeddings(workers, options.logger);
+    return new LocalEmbeddings(workers, options.logger, options.startAfter);
   }
 
   /** At least one worker has the model loaded. */

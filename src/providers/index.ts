@@ -17,11 +17,21 @@ export type { PaymentProvider } from './types.js';
  * PROVIDER_NOT_CONFIGURED.
  */
 export class ProviderRegistry {
-  constructor(private readonly providers: ReadonlyMap<Provider, PaymentProvider>) {}
+  /** Stripe's arrives as a promise: its SDK loads once the server listens (createProviderRegistry). */
+  constructor(private readonly providers: ReadonlyMap<Provider, PaymentProvider | Promise<PaymentProvider>>) {}
 
-  get(provider: Provider): PaymentProvider {
+  /** The provider, once loaded (only Stripe's ever waits, and only until just after the start). */
+  async get(provider: Provider): Promise<PaymentProvider> {
     const found = this.providers.get(provider);
     if (!found) throw providerNotConfigured(provider);
+    return found;
+  }
+
+  /** A provider that is never loaded lazily (Toss, Lemon Squeezy, Demo). */
+  private now(provider: Provider): PaymentProvider {
+    const found = this.providers.get(provider);
+    if (!found) throw providerNotConfigured(provider);
+    if (found instanceof Promise) throw new Error(`${provider} is loaded lazily: use get()`);
     return found;
   }
 
@@ -35,31 +45,40 @@ export class ProviderRegistry {
   }
 
   toss(): TossProvider {
-    return this.get(Provider.TOSS) as TossProvider;
+    return this.now(Provider.TOSS) as TossProvider;
   }
 
-  stripe(): StripeProvider {
-    return this.get(Provider.STRIPE) as StripeProvider;
+  async stripe(): Promise<StripeProvider> {
+    return (await this.get(Provider.STRIPE)) as StripeProvider;
   }
 
   lemon(): LemonSqueezyProvider {
-    return this.get(Provider.LEMON_SQUEEZY) as LemonSqueezyProvider;
+    return this.now(Provider.LEMON_SQUEEZY) as LemonSqueezyProvider;
   }
 
   demo(): DemoProvider {
-    return this.get(Provider.DEMO) as DemoProvider;
+    return this.now(Provider.DEMO) as DemoProvider;
   }
 }
 
-/** Stripe's SDK (about 20 MB resident once loaded) is loaded only by deployments that use Stripe. */
-export async function createProviderRegistry(config: Config, logger: Logger): Promise<ProviderRegistry> {
+/**
+ * Stripe's SDK (about 20 MB resident once loaded) is loaded only by deployments that use Stripe, and
+ * only after `loadAfter` (main.ts: once the server listens; ~0.2 s of CPU that the start need not wait for).
+ */
+export async function createProviderRegistry(config: Config, logger: Logger, loadAfter: Promise<unknown> = Promise.resolve()): Promise<ProviderRegistry> {
   const options = { timeoutMs: config.providerTimeoutMs, publicUrl: config.publicUrl, logger: logger.child({ component: 'billing' }) };
-  const providers = new Map<Provider, PaymentProvider>();
+  const providers = new Map<Provider, PaymentProvider | Promise<PaymentProvider>>();
   for (const provider of enabledProviders(config)) {
     switch (provider) {
-      case Provider.STRIPE:
-        providers.set(provider, new (await import('./stripe.js')).StripeProvider(config.stripe!, options));
+      case Provider.STRIPE: {
+        const loading = loadAfter.then(
+          () => import('./stripe.js'),
+          () => import('./stripe.js'),
+        ).then(({ StripeProvider }) => new StripeProvider(config.stripe!, options));
+        loading.catch((err: unknown) => logger.error({ err }, 'the Stripe provider failed to load'));
+        providers.set(provider, loading);
         break;
+      }
       case Provider.LEMON_SQUEEZY:
         providers.set(provider, new LemonSqueezyProvider(config.lemon!, options));
         break;

@@ -85,7 +85,7 @@ describe('exactly once on one server', () => {
     const user = await registerUser(single.server);
     const remote = ctx.fakes.stripe.createSubscription({ price: STRIPE.pricePro, metadata: { user_id: user.id } });
     const event = ctx.fakes.stripe.event('customer.subscription.created', remote);
-    const stripe = single.server.rt.providers.stripe();
+    const stripe = await single.server.rt.providers.stripe();
     const verified = stripe.verifyWebhook({ rawBody: Buffer.from(stripeDelivery(event).body), headers: stripeDelivery(event).headers });
     const normalized = await stripe.normalizeWebhook(verified);
     const results = await Promise.all(Array.from({ length: 10 }, () => applyWebhookEvent(single.server.rt, single.server.rt.forkEm(), Provider.STRIPE, verified, normalized)));

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { GraphQLEnumType, GraphQLSchema, isEnumType } from 'graphql';
-import { printSchemaWithDirectives } from '@graphql-tools/utils';
+import { MapperKind, mapSchema, printSchemaWithDirectives } from '@graphql-tools/utils';
 import { buildSchema } from 'type-graphql';
 import { resolvers } from '../resolvers/index.js';
 import { adminDirective, applyAdmin } from '../directives/admin.js';
@@ -39,7 +39,10 @@ export async function buildGraphQLSchema(options: { extraResolvers?: Function[] 
     types: [...new Set([...config.types, tier, quotaResource, JSONObjectScalar])],
     directives: [...base.getDirectives(), authDirective, tierDirective(tier), rateLimitDirective, quotaDirective(quotaResource), adminDirective],
   });
-  return [applyQuota, applyRateLimit, applyTier, applyAuth, applyAdmin].reduce((schema, apply) => apply(schema), withDirectives);
+  const transforms = [applyQuota, applyRateLimit, applyTier, applyAuth, applyAdmin].map((apply) => apply(withDirectives));
+  return mapSchema(withDirectives, {
+    [MapperKind.OBJECT_FIELD]: (fieldConfig) => transforms.reduce((field, transform) => transform(field), fieldConfig),
+  });
 }
 
 export const printSchemaFile = (schema: GraphQLSchema): string => `${printSchemaWithDirectives(schema).trim()}\n`;

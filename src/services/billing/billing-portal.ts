@@ -11,5 +11,5 @@ import { currentSubscription } from './subscriptions.js';
 export async function openBillingPortal(providers: ProviderRegistry, em: EntityManager, userId: string): Promise<{ url: string }> {
   const subscription = await currentSubscription(em, userId);
   if (!subscription) throw notFound('Subscription');
-  return { url: await providers.get(subscription.provider).portalUrl(subscription) };
+  return { url: await (await providers.get(subscription.provider)).portalUrl(subscription) };
 }

@@ -14,7 +14,7 @@ export async function cancelSubscription(deps: Pick<BillingDeps, 'providers' | '
   const subscription = await currentSubscription(em, userId);
   if (!subscription) throw notFound('Subscription');
   if (subscription.cancelAtPeriodEnd) return subscription;
-  const provider = deps.providers.get(subscription.provider);
+  const provider = await deps.providers.get(subscription.provider);
   const remote = await provider.cancelAtPeriodEnd(subscription);
   const change: SubscriptionChange = remote
     ? { ...remote, provider: subscription.provider }

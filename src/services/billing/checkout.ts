@@ -100,7 +100,7 @@ export async function createCheckout(
   callerUserId: string | null,
   input: CheckoutInput,
 ): Promise<CheckoutSession> {
-  const provider = deps.providers.get(input.provider);
+  const provider = await deps.providers.get(input.provider);
   if (input.tier === Tier.FREE) throw badInput('tier', 'FREE needs no checkout; choose PRO or TEAM');
   const price = priceFor(input.tier, input.provider)!;
   const defaults = defaultUrls(deps.config.publicUrl, input.provider);

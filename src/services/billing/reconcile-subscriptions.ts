@@ -37,7 +37,7 @@ function driftOf(stored: SubscriptionRecord, wanted: SubscriptionRecord): Record
 }
 
 export async function reconcileSubscriptions(deps: ReconcileDeps, em: EntityManager, provider: Provider): Promise<ReconcileReport> {
-  const adapter = deps.providers.get(provider);
+  const adapter = await deps.providers.get(provider);
   const report: ReconcileReport = { provider, checked: 0, corrected: 0, failed: 0 };
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {

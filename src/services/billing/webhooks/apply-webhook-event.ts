@@ -41,7 +41,7 @@ export async function receiveWebhook(deps: WebhookDeps, em: EntityManager, provi
   const log = deps.logger.child({ component: 'webhooks', provider });
   const count = (receipt: WebhookReceipt) => (deps.metrics.webhookEvents.inc({ provider, outcome: receipt.outcome }), receipt);
   if (!deps.providers.has(provider)) return count({ status: 503, outcome: 'NOT_CONFIGURED', ledgerId: null, message: `${provider} is not configured` });
-  const adapter = deps.providers.get(provider);
+  const adapter = await deps.providers.get(provider);
 
   let verified: VerifiedWebhook;
   let normalized: NormalizedWebhook;

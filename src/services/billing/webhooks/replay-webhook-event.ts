@@ -13,7 +13,7 @@ import { findWebhookEvent, recordWebhookFailure, type WebhookEventView } from '.
 export async function replayWebhookEvent(deps: Pick<WebhookDeps, 'providers' | 'entitlements' | 'logger' | 'db'>, em: EntityManager, id: string): Promise<WebhookEventView> {
   const stored = await findWebhookEvent(em, id);
   if (stored.outcome !== WebhookOutcome.FAILED) return stored;
-  const adapter = deps.providers.get(stored.provider);
+  const adapter = await deps.providers.get(stored.provider);
   const event: VerifiedWebhook = { eventId: stored.eventId, type: stored.type, payload: stored.payload };
   try {
     const normalized = await adapter.normalizeWebhook(event);
