@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StoreMemoriesDocument } from '../../sdk/index.js';
 import { Tier } from '../../src/entities/enums.js';
-import { queryWords, queryWordsQuery, recallQuery } from '../../src/services/memories/recall.js';
+import { candidateSources, LEXICAL_POSTINGS_BUDGET, queryWords, queryWordsQuery, recallQuery } from '../../src/services/memories/recall.js';
 import { registerUserWithTier } from '../support/accounts.js';
 import { seedMemories } from '../support/memories.js';
 import { useTestServer } from '../support/server.js';
@@ -33,5 +33,25 @@ describe('lexical candidates', () => {
       expect(plan).toMatch(/Bitmap Index Scan on memories_agent_terms_idx/);
       expect(plan).toMatch(/Index Cond: \(memory_agent_terms\(agent_id, search\) && /);
     }
+  });
+});
+
+describe('candidate source words', () => {
+  const word = (lexeme: string, docs: number) => ({ lexeme, docs, idf: Math.log(1 + 500_000 / docs) });
+
+  it('are every query word while their postings fit the budget: an agent of ordinary size is never affected', () => {
+    const words = [word('dana', 40), word('contact', 900), word('email', 300)];
+    expect(candidateSources(words)).toEqual(new Set(['dana', 'contact', 'email']));
+  });
+
+  it('are the rarest words within the budget: a word most memories hold brings none of its own', () => {
+    // The bench's "when was the last time we talked about the hotel and the beach": `time` is in 368,654 memories.
+    const words = [word('time', 368_654), word('hotel', 10_765), word('beach', 10_906), word('week', 40_497)];
+    expect(candidateSources(words)).toEqual(new Set(['hotel', 'beach']));
+    expect(10_765 + 10_906).toBeLessThanOrEqual(LEXICAL_POSTINGS_BUDGET);
+  });
+
+  it('always include the rarest word, however common, so a query of common words still matches by words', () => {
+    expect(candidateSources([word('time', 368_654), word('year', 120_000)])).toEqual(new Set(['year']));
   });
 });

@@ -144,6 +144,15 @@ export const LEXICAL_CANDIDATES_PER_WORD = 300;
  * look at the text; the exact BM25 is computed for these only).
  */
 export const LEXICAL_CANDIDATES = 50;
+/**
+ * Postings read for lexical candidates, at most (summed over the query words that bring candidates).
+ * A GIN scan reads a word's whole posting list before the first row, ~0.1 µs a posting: a word held
+ * by 370,000 memories cost 35 ms a recall at 500,000 memories, for 300 arbitrary ones of them. So the
+ * rarest words bring candidates while their postings fit this budget (the rarest always does); the
+ * commoner ones still count in every candidate's BM25, and a memory holding a common word and a rare
+ * one comes in through the rare one. An agent below this size is never affected (docs/recall.md).
+ */
+export const LEXICAL_POSTINGS_BUDGET = 25_000;
 
 /** Collects the values of `?` placeholders in the order the text uses them. */
 class Params {
@@ -180,9 +189,10 @@ interface WordRow {
   tokens: number;
 }
 
-/** A query word with its inverse document frequency over the agents searched. */
+/** A query word with its document frequency and inverse document frequency over the agents searched. */
 export interface QueryWord {
   lexeme: string;
+  docs: number;
   idf: number;
 }
 
@@ -222,10 +232,22 @@ export function queryWords(rows: readonly WordRow[]): QueryWords {
   const averageLength = Math.max(Number(corpus?.tokens ?? 0) / n, 1);
   const terms = rows
     .filter((row) => row.lexeme !== '' && Number(row.docs) > 0)
-    .map((row) => ({ lexeme: row.lexeme, idf: Math.log(1 + (n - Number(row.docs) + 0.5) / (Number(row.docs) + 0.5)) }));
+    .map((row) => ({ lexeme: row.lexeme, docs: Number(row.docs), idf: Math.log(1 + (n - Number(row.docs) + 0.5) / (Number(row.docs) + 0.5)) }));
   const { k1, delta } = BM25;
   const bound = terms.reduce((sum, t) => sum + t.idf, 0) * (delta + k1 + 1) * terms.length;
   return { terms, averageLength, bound };
+}
+
+/** The query words whose postings bring lexical candidates: the rarest, within LEXICAL_POSTINGS_BUDGET. */
+export function candidateSources(terms: readonly QueryWord[], budget = LEXICAL_POSTINGS_BUDGET): Set<string> {
+  const sources = new Set<string>();
+  let postings = 0;
+  for (const word of [...terms].sort((a, b) => a.docs - b.docs || (a.lexeme < b.lexeme ? -1 : 1))) {
+    if (sources.size > 0 && postings + word.docs > budget) break;
+    sources.add(word.lexeme);
+    postings += word.docs;
+  }
+  return sources;
 }
 
 /** A hit's columns, with its recall count and time as this recall's bump left them. */
@@ -236,7 +258,8 @@ const BUMPED_COLUMNS = MEMORY_COLUMN_NAMES.map((column) =>
 /**
  * Statement 2, the ranking (the benchmark runs exactly this SQL too). Knex placeholders (`?`).
  *
- * 1. Candidates: per query word, up to LEXICAL_CANDIDATES_PER_WORD memories from the GIN index, of
+ * 1. Candidates: per query word that is a candidate source (the rarest, within
+ *    LEXICAL_POSTINGS_BUDGET), up to LEXICAL_CANDIDATES_PER_WORD memories from the GIN index, of
  *    which the LEXICAL_CANDIDATES holding the rarest words; with a query vector also the
  *    SEMANTIC_CANDIDATES nearest (HNSW). Every filter is a predicate of both searches.
  * 2. Each candidate's signals (scoring.ts): BM25, its cosine and its predecessor's (the memory
@@ -255,12 +278,14 @@ export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string;
     from (select u.lexeme, ${TF}::float8 as tf, sum(${TF}) over ()::float8 as dl from unnest(${search}) u) x
     join terms t on t.lexeme = x.lexeme)`;
   // `keys`: the word's posting keys in the agents searched (the agent-terms index, see its migration).
+  const sources = candidateSources(words.terms);
   const terms = `
-    select t.lexeme, t.idf, array(select a.id::text || ' ' || t.lexeme from (${scopeSql(r, p)}) a) as keys
-    from json_to_recordset(${p.add(JSON.stringify(words.terms))}::json) as t(lexeme text, idf float8)`;
+    select t.lexeme, t.idf, t.source, array(select a.id::text || ' ' || t.lexeme from (${scopeSql(r, p)}) a) as keys
+    from json_to_recordset(${p.add(JSON.stringify(words.terms.map((w) => ({ lexeme: w.lexeme, idf: w.idf, source: sources.has(w.lexeme) }))))}::json)
+      as t(lexeme text, idf float8, source boolean)`;
   // Among equal word matches the memories that rank higher on their own (orbit) go first.
   const lexicalBest = `
-    select c.id from terms t cross join lateral (
+    select c.id from (select * from terms where source) t cross join lateral (
       select m.id, ${orbitSql('m')} as orbit from memories m
       where memory_agent_terms(m.agent_id, m.search) && t.keys and ${filterSql(r, p)} limit ${LEXICAL_CANDIDATES_PER_WORD}
     ) c
@@ -280,8 +305,9 @@ export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string;
         where c.agent_id = m.agent_id and (c.created_at, c.id) < (m.created_at, m.id)
         order by c.created_at desc, c.id desc limit 1)`
     : 'null::float8';
-  // Null stays null (no vector compared): greatest() alone would turn it into 0.
-  const similarity = (cos: string) => `(select case when x is null then null else greatest((x - ${SEMANTIC_SIMILARITY_FLOOR}) / ${1 - SEMANTIC_SIMILARITY_FLOOR}, 0) end from (select ${cos} as x) c)`;
+  // Of a column of `measured`, so each cosine is computed once. Null stays null (no vector compared):
+  // greatest() alone would turn it into 0.
+  const similarity = (cos: string) => `case when ${cos} is null then null else greatest((${cos} - ${SEMANTIC_SIMILARITY_FLOOR}) / ${1 - SEMANTIC_SIMILARITY_FLOOR}, 0) end`;
   const { lexical: wl, semantic: ws } = RELEVANCE_WEIGHTS;
   const relevance = vector ? `(${wl} * lexical + ${ws} * coalesce(semantic, 0)) / ${wl + ws}` : 'lexical';
   const orbit = `${ORBIT_WEIGHTS.importance} * importance + ${ORBIT_WEIGHTS.recency} * recency + ${ORBIT_WEIGHTS.frequency} * frequency`;
@@ -291,10 +317,14 @@ export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string;
     lexical_best as materialized (${lexicalBest}),
     ${semanticBest ? `semantic_best as materialized (${semanticBest}),` : ''}
     candidates as (select id from lexical_best${semanticBest ? ' union select id from semantic_best' : ''}),
-    signals as materialized (
-      select m.id, ${lexical} as lexical, ${similarity(cosine)} as similarity, ${similarity(contextCosine)} as context,
+    measured as materialized (
+      select m.id, ${lexical} as lexical, ${cosine} as cosine, ${contextCosine} as context_cosine,
              m.importance, ${recencySql('m')} as recency, ${frequencySql('m')} as frequency
       from candidates c join memories m on m.id = c.id
+    ),
+    signals as (
+      select id, lexical, ${similarity('cosine')} as similarity, ${similarity('context_cosine')} as context, importance, recency, frequency
+      from measured
     ),
     ranked as (
       select id, lexical, semantic, importance, recency, frequency, relevance,
