@@ -18,12 +18,13 @@ export interface SpawnedServer {
 
 /**
  * Starts the real server entry (src/main.ts) as its own process, as production runs it: used by
- * the tests that need two instances on one database, or a real SIGTERM.
+ * the tests that need two instances on one database, or a real SIGTERM. `entry`: node's arguments
+ * instead, e.g. `scripts/start.mjs` (what `npm start` runs).
  */
-export async function spawnServer(options: TestServerOptions = {}): Promise<SpawnedServer> {
+export async function spawnServer(options: TestServerOptions & { entry?: string[] } = {}): Promise<SpawnedServer> {
   const port = await freePort();
   const env = await testEnv({ ...options, env: { LOG_LEVEL: 'info', ...options.env, PORT: String(port) } });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, options.entry ?? ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: Object.fromEntries(Object.entries({ ...process.env, ...env }).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
