@@ -2,6 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -28,13 +29,20 @@ const compileServers = () =>
   (compiled ??= promisify(execFile)(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'tsconfig.bench.json'], { cwd: ROOT }));
 
 /** Starts a bench server script (bench/servers/*.ts) as its own process; it prints one JSON line when ready. */
+/** The environment the production image sets that changes what the bench measures (the Dockerfile's ENV). */
+async function productionProcessEnv(): Promise<Record<string, string>> {
+  const dockerfile = await readFile(join(ROOT, 'Dockerfile'), 'utf8');
+  const arenas = /MALLOC_ARENA_MAX=(\d+)/.exec(dockerfile)?.[1];
+  return arenas ? { MALLOC_ARENA_MAX: arenas } : {};
+}
+
 export async function startServer<T>(script: string, env: Record<string, string | undefined> = {}): Promise<BenchServer<T>> {
   await compileServers();
   // BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it stops (for finding hot spots).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const child: ChildProcess = spawn(process.execPath, [...profile, `.bench-build/${script.replace(/\.ts$/, '.js')}`], {
     cwd: ROOT,
-    env: Object.fromEntries(Object.entries({ ...process.env, ...env }).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
+    env: Object.fromEntries(Object.entries({ ...(await productionProcessEnv()), ...process.env, ...env }).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const info = await new Promise<T>((resolve, reject) => {
@@ -122,11 +130,18 @@ export async function withCpuPerRequest<R extends { requestsPerSec: number }>(
   return { ...result, cpuUsPerRequest: Math.round((cpuMs * 1000) / (result.requestsPerSec * durationSec)) };
 }
 
-/** A process's name and CPU time from its /proc/<pid>/stat (utime and stime are fields 14 and 15, in ticks of 10 ms). */
-function parseProcStat(stat: string): { command: string; cpuMs: number } {
+/**
+ * A process's name, its CPU time and that of its children it has reaped, from its /proc/<pid>/stat
+ * (utime, stime, cutime, cstime are fields 14–17, in ticks of 10 ms).
+ */
+function parseProcStat(stat: string): { command: string; cpuMs: number; reapedChildrenCpuMs: number } {
   const end = stat.lastIndexOf(')');
   const fields = stat.slice(end + 2).split(' ');
-  return { command: stat.slice(stat.indexOf('(') + 1, end), cpuMs: (Number(fields[11]) + Number(fields[12])) * 10 };
+  return {
+    command: stat.slice(stat.indexOf('(') + 1, end),
+    cpuMs: (Number(fields[11]) + Number(fields[12])) * 10,
+    reapedChildrenCpuMs: (Number(fields[13]) + Number(fields[14])) * 10,
+  };
 }
 
 /**
@@ -142,7 +157,8 @@ export function localDatabaseCpu(databaseUrl: string): (() => number) | null {
       if (!/^\d+$/.test(pid)) continue;
       try {
         const process = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-        if (process.command === 'postgres') cpuMs += process.cpuMs;
+        // A backend that exits moves its CPU into the postmaster's reaped-children time, so the sum never drops.
+        if (process.command === 'postgres') cpuMs += process.cpuMs + process.reapedChildrenCpuMs;
       } catch {
         // exited meanwhile
       }

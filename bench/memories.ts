@@ -1,8 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { print } from 'graphql';
 import pg from 'pg';
 import { createClient, RecallMemoriesDocument, StoreMemoriesDocument, StoreMemoryDocument } from '../sdk/index.js';
 import { queryWords, queryWordsQuery, recallQuery, VECTOR_SCAN_SETTINGS } from '../src/services/memories/recall.js';
-import { adminQuery, databaseUrl, load, quantile, ratio, startServer, throwawayDatabase, waitForEmbeddings, withCpuPerRequest, type BenchServer, type LoadResult } from './lib.js';
+import { adminQuery, databaseUrl, load, localDatabaseCpu, quantile, ratio, startServer, throwawayDatabase, waitForEmbeddings, withCpuPerRequest, type BenchServer, type LoadResult } from './lib.js';
 
 /**
  * Issues 4 and 16: half a million memories of one user, seeded in bulk SQL with vectors, then
@@ -89,7 +90,8 @@ async function seed(pool: pg.Pool, userId: string): Promise<number> {
 function recallQueries(count: number): string[] {
   let state = 7;
   const next = () => (state = (state * 48_271) % 2_147_483_647) / 2_147_483_647;
-  const word = () => WORDS[10 + Math.floor(next() * 290)]!;
+  // Past the ten commonest words (WORDS has 254; the index ran to 299 before 2026-12-07, so ~15 % of the words were "undefined").
+  const word = () => WORDS[10 + Math.floor(next() * (WORDS.length - 10))]!;
   const openings = ['what did i say about the', 'when was the last', 'do you remember my', 'how should we handle the', 'which'];
   return Array.from({ length: count }, () => {
     const words = [openings[Math.floor(next() * openings.length)]!, word(), 'and', 'the', word()];
@@ -115,17 +117,26 @@ function conversationTurns(count: number): string[] {
  * The embedding worker's rate on a backlog: DRAIN_MEMORIES conversation-like memories stored in
  * batches of 100, timed from the first store until none is left without a vector.
  */
-async function measureDrain(server: BenchServer<ServerInfo>): Promise<{ memories: number; seconds: number; perSec: number }> {
+async function measureDrain(server: BenchServer<ServerInfo>, databaseCpuMs: (() => number) | null) {
   await waitForEmbeddings(server, 10 * 60_000);
   const client = createClient({ url: server.info.url, apiKey: server.info.apiKey });
   const turns = conversationTurns(DRAIN_MEMORIES);
   const started = Date.now();
+  const [serverCpu, databaseCpu] = [await server.cpuMs(), databaseCpuMs?.()];
   for (let i = 0; i < turns.length; i += 100) {
     await client.request(StoreMemoriesDocument, { inputs: turns.slice(i, i + 100).map((content) => ({ content, agent: 'drain', tags: ['bench'] })) });
   }
   await waitForEmbeddings(server, 10 * 60_000, 100);
   const seconds = (Date.now() - started) / 1000;
-  return { memories: DRAIN_MEMORIES, seconds: Math.round(seconds * 10) / 10, perSec: Math.round(DRAIN_MEMORIES / seconds) };
+  // Where a memory's embedding goes: the server's CPU (the model's threads, the store, the worker) and PostgreSQL's (the HNSW insert above all).
+  const perMemory = (ms: number) => Math.round((ms / DRAIN_MEMORIES) * 100) / 100;
+  return {
+    memories: DRAIN_MEMORIES,
+    seconds: Math.round(seconds * 10) / 10,
+    perSec: Math.round(DRAIN_MEMORIES / seconds),
+    serverCpuMsPerMemory: perMemory((await server.cpuMs()) - serverCpu),
+    databaseCpuMsPerMemory: databaseCpu === undefined ? null : perMemory(databaseCpuMs!() - databaseCpu),
+  };
 }
 
 /** knex `?` placeholders to `$n` for `pg`; the ranking SQL holds no other question mark. */
@@ -162,11 +173,31 @@ async function sqlLoad(pool: pg.Pool, clients: number, seconds: number, run: (cl
   return { requestsPerSec: Math.round(latencies.length / elapsed), p50Ms: round2(quantile(latencies, 0.5)), p95Ms: round2(quantile(latencies, 0.95)), errors };
 }
 
+/** A load's result with PostgreSQL's CPU per request (a database on this machine; null otherwise). */
+async function withDatabaseCpu<R extends { requestsPerSec: number }>(cpuMs: (() => number) | null, durationSec: number, run: () => Promise<R>): Promise<R & { databaseCpuUsPerRequest: number | null }> {
+  if (!cpuMs) return { ...(await run()), databaseCpuUsPerRequest: null };
+  const before = cpuMs();
+  const result = await run();
+  return { ...result, databaseCpuUsPerRequest: Math.round(((cpuMs() - before) * 1000) / (result.requestsPerSec * durationSec)) };
+}
+
 /** A GraphQL load after a warm-up, with the server's CPU time per request (steadier than req/s on a shared machine). */
-async function measured(server: BenchServer<ServerInfo>, options: Omit<Parameters<typeof load>[0], 'url' | 'headers'>): Promise<LoadResult & { cpuUsPerRequest: number }> {
+async function measured(server: BenchServer<ServerInfo>, databaseCpuMs: (() => number) | null, options: Omit<Parameters<typeof load>[0], 'url' | 'headers'>) {
   const request = { ...options, url: server.info.url, headers: { authorization: `Bearer ${server.info.apiKey}` } };
   await load({ ...request, durationSec: WARMUP_SEC });
-  return withCpuPerRequest(server, options.durationSec, () => load(request));
+  return withDatabaseCpu(databaseCpuMs, options.durationSec, () => withCpuPerRequest(server, options.durationSec, () => load(request)));
+}
+
+/**
+ * The PostgreSQL settings the figures depend on most. Without huge pages each new backend maps the
+ * shared buffers it touches 4 kB at a time; on this machine (a VM where a page fault costs ~50 µs)
+ * that made the first recalls of every connection 100-200 ms slower (docs/benchmarks.md).
+ */
+async function databaseSettings(pool: pg.Pool) {
+  const setting = async (name: string) => (await pool.query(`select current_setting($1) as v`, [name])).rows[0].v as string;
+  const meminfo = await readFile('/proc/meminfo', 'utf8').catch(() => '');
+  const pages = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(meminfo)?.[1] ?? 0);
+  return { sharedBuffers: await setting('shared_buffers'), hugePages: await setting('huge_pages'), hugePagesInUse: pages('HugePages_Total') - pages('HugePages_Free') };
 }
 
 /** The account that owns a kept database's seeded memories. */
@@ -206,7 +237,8 @@ export async function benchMemories(opts: { databaseUrl: string; durationSec: nu
     for (const q of queries.slice(0, 50)) {
       matches.push(Number((await pool.query(`select count(*) from memories where search @@ websearch_to_tsquery('english', replace($1, ' ', ' or '))`, [q])).rows[0].count));
     }
-    const recallGraphql = await measured(server, {
+    const databaseCpuMs = localDatabaseCpu(database.url);
+    const recallGraphql = await measured(server, databaseCpuMs, {
       query: print(RecallMemoriesDocument),
       variables: (i: number) => ({ input: { query: queries[i % queries.length], limit: 10 } }),
       connections: RECALL_CONNECTIONS,
@@ -230,13 +262,13 @@ export async function benchMemories(opts: { databaseUrl: string; durationSec: nu
       return client.query('commit');
     };
     await sqlLoad(pool, RECALL_CONNECTIONS, WARMUP_SEC, directRecall);
-    const recallSql = await sqlLoad(pool, RECALL_CONNECTIONS, opts.durationSec, directRecall);
+    const recallSql = await withDatabaseCpu(databaseCpuMs, opts.durationSec, () => sqlLoad(pool, RECALL_CONNECTIONS, opts.durationSec, directRecall));
 
     // Issue 16: the worker drains ≥ 200 memories/s (the built-in model; skipped with EMBEDDINGS=off).
-    const drain = process.env.EMBEDDINGS === 'off' ? null : await measureDrain(server);
+    const drain = process.env.EMBEDDINGS === 'off' ? null : await measureDrain(server, databaseCpuMs);
 
     const content = (side: string, i: number) => `${side} store ${i}: ${WORDS[i % WORDS.length]} ${WORDS[(i * 7) % WORDS.length]} ${WORDS[(i * 13) % WORDS.length]}`;
-    const storeGraphql = await measured(server, {
+    const storeGraphql = await measured(server, databaseCpuMs, {
       query: print(StoreMemoryDocument),
       variables: (i: number) => ({ input: { content: content('graphql', i), tags: ['bench'] } }),
       connections: STORE_CONNECTIONS,
@@ -258,6 +290,7 @@ export async function benchMemories(opts: { databaseUrl: string; durationSec: nu
     return {
       memories: MEMORIES,
       seedSeconds,
+      database: await databaseSettings(pool),
       rateLimitCounters: opts.redisUrl ? 'redis' : 'postgres',
       recallQueryMatches: { min: Math.min(...matches), median: quantile(matches, 0.5), max: Math.max(...matches) },
       recall: { graphql: recallGraphql, directSql: recallSql, target: 'p50 ≤ 30 ms, p95 ≤ 100 ms', met: clean(recallGraphql) && recallGraphql.p50Ms <= 30 && recallGraphql.p95Ms <= 100 },
