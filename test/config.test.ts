@@ -46,9 +46,12 @@ describe('configuration', () => {
     expect(problemsOf({ EMBEDDINGS: 'openai' })).toEqual(['EMBEDDINGS must be local, remote or off (got "openai")']);
   });
 
-  it('sizes the built-in model: one thread per core, at most two, unless EMBEDDINGS_THREADS says', () => {
-    expect(loadConfig({}).embeddingsThreads).toBe(Math.min(2, availableParallelism()));
-    expect(loadConfig({ EMBEDDINGS_THREADS: '1' }).embeddingsThreads).toBe(1);
+  it('sizes the built-in model: one thread per core, at most two, on the embedded database one, unless EMBEDDINGS_THREADS says', () => {
+    const external = { DATABASE_URL: 'postgres://db.example.com/stellar' };
+    expect(loadConfig(external).embeddingsThreads).toBe(Math.min(2, availableParallelism()));
+    expect(loadConfig({}).embeddingsThreads).toBe(1);
+    expect(loadConfig({ EMBEDDINGS_THREADS: '2' }).embeddingsThreads).toBe(2);
+    expect(loadConfig({ ...external, EMBEDDINGS_THREADS: '1' }).embeddingsThreads).toBe(1);
     expect(problemsOf({ EMBEDDINGS_THREADS: '0' })).toHaveLength(1);
     expect(problemsOf({ EMBEDDINGS_THREADS: 'many' })).toHaveLength(1);
   });

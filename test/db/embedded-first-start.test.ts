@@ -21,16 +21,16 @@ describe('the first start on a new embedded database folder', () => {
   it('creates the folder outside the server process: `npm start` with the model loaded stays under 400 MB', async () => {
     const dir = join(work, 'data', 'pg');
     // What `npm start` runs (tsx's loader, which the other spawned tests use, adds ~80 MB per thread).
-    const server = await spawnServer({ entry: ['scripts/start.mjs'], env: { DATABASE_URL: undefined, EMBEDDED_DB_DIR: dir, EMBEDDINGS: undefined, EMBEDDINGS_THREADS: '2' } });
+    const server = await spawnServer({ entry: ['scripts/start.mjs'], env: { DATABASE_URL: undefined, EMBEDDED_DB_DIR: dir, EMBEDDINGS: undefined } });
     try {
       const client = createClient({ url: server.graphqlUrl });
       const { register } = await client.request(RegisterDocument, { input: { email: 'first-start@example.com' } });
       expect((await createClient({ url: server.graphqlUrl, apiKey: register.apiKey.secret! }).request(MeDocument)).me.email).toBe('first-start@example.com');
-      // Both model threads have loaded (they start a moment after listening, one after the other).
+      // The model has loaded (one thread by default on the embedded database; it starts a moment after listening).
       const loaded = () => server.output.filter((line) => line.includes('embedding model loaded')).length;
       const deadline = Date.now() + 60_000;
-      while (loaded() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-      expect(loaded()).toBe(2);
+      while (loaded() < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(loaded()).toBe(1);
       expect(existsSync(join(dir, 'PG_VERSION'))).toBe(true);
       expect(await peakRssMb(server.process.pid!)).toBeLessThan(400);
     } finally {
