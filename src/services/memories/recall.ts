@@ -125,13 +125,18 @@ type RecallRow = MemoryRow & {
 };
 
 /**
+ * Nearest neighbours taken as candidates. 50 and 100 gave the same LoCoMo quality (71.1 / 77.1
+ * embedded, 70.8–70.9 / 76.8–76.9 PostgreSQL); at 500,000 memories 50 costs ~6 ms less per recall
+ * (the HNSW search and 50 fewer candidates to score: docs/recall.md).
+ */
+export const SEMANTIC_CANDIDATES = 50;
+
+/**
  * With filters, an HNSW scan keeps going until it has enough rows that pass them (pgvector 0.8
  * iterative scans) instead of stopping at `ef_search` candidates, most of them someone else's.
+ * `ef_search` is the candidates wanted: a larger one only searches further for rows not taken.
  */
-export const VECTOR_SCAN_SETTINGS = `select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', '100', true)`;
-
-/** Nearest neighbours taken as candidates. */
-export const SEMANTIC_CANDIDATES = 100;
+export const VECTOR_SCAN_SETTINGS = `select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', '${SEMANTIC_CANDIDATES}', true)`;
 /**
  * Memories taken as candidates per query word, from the full-text index. A word held by fewer
  * memories brings all of them; a very common word brings this many, and the memories that also hold
