@@ -313,8 +313,8 @@ export function loadConfig(env: Env = process.env): Config {
     : undefined;
   const embeddingsDim = r.int('EMBEDDINGS_DIM', 1536, 1, 16000);
   // One per core, at most two: a third thread on two cores only takes CPU from requests. On the
-  // embedded database one: PGlite, in the same process, is what limits its drain, and a second copy
-  // of the model would take the server past 400 MB (docs/embeddings.md).
+  // embedded database one: PGlite's single session in the same process already holds its drain back,
+  // and a second copy of the model took the server past 400 MB (docs/embeddings.md).
   const embeddingsThreads = r.int('EMBEDDINGS_THREADS', databaseUrl ? Math.min(2, availableParallelism()) : 1, 1, 8);
   const embeddingsModeRaw = r.str('EMBEDDINGS')?.toLowerCase() ?? (embeddingsUrl ? 'remote' : 'local');
   let embeddingsMode: EmbeddingsMode = 'local';

@@ -80,7 +80,8 @@ async function servePGlite(dataDir: string, loadDataDir?: Blob) {
  * `snapshot` (a tarball from `dumpDataDir`) skips initdb, which is most of the cold start.
  */
 export async function startEmbeddedPostgres(dir: string, options: { snapshot?: Blob } = {}): Promise<EmbeddedPostgres> {
-  if (dir !== 'memory') await initializeDataFolder(dir);
+  // A snapshot is a made folder already: PGlite unpacks it into the directory.
+  if (dir !== 'memory') await (options.snapshot ? mkdir(dir, { recursive: true }) : initializeDataFolder(dir));
   const { db, server, url } = await servePGlite(dir === 'memory' ? 'memory://' : dir, options.snapshot);
   return {
     url,
