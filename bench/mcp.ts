@@ -107,6 +107,8 @@ export async function benchMcp(opts: { databaseUrl?: string; redisUrl?: string; 
       }),
     );
     const cpuRatio = ratio(viaMcp!.cpuUsPerRequest, viaGraphql!.cpuUsPerRequest);
+    // Issue 16: < 400 MB with the model loaded, in every bench scenario.
+    const serverPeakRssMb = Math.round(await server.peakRssMb());
     const clean = [viaGraphql!, viaMcp!].every((side) => side.non2xx + side.errors + side.graphqlErrors === 0) && toolErrors === 0;
     return {
       memories: MEMORIES,
@@ -120,6 +122,7 @@ export async function benchMcp(opts: { databaseUrl?: string; redisUrl?: string; 
       throughputRatio: ratio(viaMcp!.requestsPerSec, viaGraphql!.requestsPerSec),
       target: `MCP CPU per request <= ${TARGET} x GraphQL`,
       met: clean && cpuRatio <= TARGET,
+      serverPeakRssMb: { value: serverPeakRssMb, met: serverPeakRssMb < 400 },
     };
   } finally {
     await server?.stop();
