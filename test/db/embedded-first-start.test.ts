@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createClient, MeDocument, RegisterDocument } from '../../sdk/index.js';
-import { spawnServer } from '../support/spawn.js';
+import { residentMb, spawnServer } from '../support/spawn.js';
 
 /**
  * `npm start` with no configuration creates the embedded database's folder on its first start.
@@ -14,8 +14,6 @@ import { spawnServer } from '../support/spawn.js';
 
 const work = await mkdtemp(join(tmpdir(), 'stellar-first-start-'));
 afterAll(() => rm(work, { recursive: true, force: true }));
-
-const peakRssMb = async (pid: number) => Number((await readFile(`/proc/${pid}/status`, 'utf8')).match(/VmHWM:\s+(\d+)/)![1]) / 1024;
 
 describe('the first start on a new embedded database folder', () => {
   it('creates the folder outside the server process: `npm start` with the model loaded stays under 400 MB', async () => {
@@ -32,7 +30,7 @@ describe('the first start on a new embedded database folder', () => {
       while (loaded() < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       expect(loaded()).toBe(1);
       expect(existsSync(join(dir, 'PG_VERSION'))).toBe(true);
-      expect(await peakRssMb(server.process.pid!)).toBeLessThan(400);
+      expect(await residentMb(server.process.pid!, 'VmHWM')).toBeLessThan(400);
     } finally {
       await server.stop();
     }

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnServer, type SpawnedServer } from '../support/spawn.js';
+import { residentMb, spawnServer, type SpawnedServer } from '../support/spawn.js';
 
 /** Issue 8 point 4: hostile requests are refused with a 4xx and the server's memory stays flat. */
 
@@ -9,7 +8,6 @@ afterAll(async () => {
   await server?.stop('SIGKILL');
 });
 
-const rssMb = async (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 /**
  * Settled memory: the lowest of samples over 10 s of quiet. V8 shrinks its heap when allocation
@@ -20,7 +18,7 @@ async function settledRssMb(pid: number): Promise<number> {
   const samples = [];
   for (let i = 0; i < 20; i++) {
     await new Promise((r) => setTimeout(r, 500));
-    samples.push(await rssMb(pid));
+    samples.push(await residentMb(pid, 'VmRSS'));
   }
   return Math.min(...samples);
 }

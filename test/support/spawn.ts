@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './private-services.js';
 import { testEnv, type TestServerOptions } from './server.js';
@@ -57,6 +58,11 @@ export async function spawnServer(options: TestServerOptions & { entry?: string[
       return exited;
     },
   };
+}
+
+/** A process's resident memory in MB from /proc: now (`VmRSS`) or its peak so far (`VmHWM`). */
+export async function residentMb(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(await readFile(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 }
 
 /**
