@@ -126,9 +126,26 @@ export async function withCpuPerRequest<R extends { requestsPerSec: number }>(
 ): Promise<R & { cpuUsPerRequest: number }> {
   const cpuBefore = await server.cpuMs();
   const result = await run();
-  const cpuMs = (await server.cpuMs()) - cpuBefore;
-  return { ...result, cpuUsPerRequest: Math.round((cpuMs * 1000) / (result.requestsPerSec * durationSec)) };
+  return { ...result, cpuUsPerRequest: usPerRequest((await server.cpuMs()) - cpuBefore, result, durationSec) };
 }
+
+/**
+ * The same for PostgreSQL's processes (`localDatabaseCpu`): `databaseCpuUsPerRequest`, left out for
+ * a database on another machine.
+ */
+export async function withDatabaseCpuPerRequest<R extends { requestsPerSec: number }>(
+  databaseCpuMs: (() => number) | null,
+  durationSec: number,
+  run: () => Promise<R>,
+): Promise<R & { databaseCpuUsPerRequest?: number }> {
+  if (!databaseCpuMs) return run();
+  const cpuBefore = databaseCpuMs();
+  const result = await run();
+  return { ...result, databaseCpuUsPerRequest: usPerRequest(databaseCpuMs() - cpuBefore, result, durationSec) };
+}
+
+const usPerRequest = (cpuMs: number, result: { requestsPerSec: number }, durationSec: number) =>
+  Math.round((cpuMs * 1000) / (result.requestsPerSec * durationSec));
 
 /**
  * A process's name, its CPU time and that of its children it has reaped, from its /proc/<pid>/stat

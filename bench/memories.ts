@@ -3,7 +3,7 @@ import { print } from 'graphql';
 import pg from 'pg';
 import { createClient, RecallMemoriesDocument, StoreMemoriesDocument, StoreMemoryDocument } from '../sdk/index.js';
 import { queryWords, queryWordsQuery, recallQuery, VECTOR_SCAN_SETTINGS } from '../src/services/memories/recall.js';
-import { adminQuery, databaseUrl, load, localDatabaseCpu, quantile, ratio, startServer, throwawayDatabase, waitForEmbeddings, withCpuPerRequest, type BenchServer, type LoadResult } from './lib.js';
+import { adminQuery, databaseUrl, load, localDatabaseCpu, quantile, ratio, startServer, throwawayDatabase, waitForEmbeddings, withCpuPerRequest, withDatabaseCpuPerRequest, type BenchServer, type LoadResult } from './lib.js';
 
 /**
  * Issues 4 and 16: half a million memories of one user, seeded in bulk SQL with vectors, then
@@ -173,19 +173,11 @@ async function sqlLoad(pool: pg.Pool, clients: number, seconds: number, run: (cl
   return { requestsPerSec: Math.round(latencies.length / elapsed), p50Ms: round2(quantile(latencies, 0.5)), p95Ms: round2(quantile(latencies, 0.95)), errors };
 }
 
-/** A load's result with PostgreSQL's CPU per request (a database on this machine; null otherwise). */
-async function withDatabaseCpu<R extends { requestsPerSec: number }>(cpuMs: (() => number) | null, durationSec: number, run: () => Promise<R>): Promise<R & { databaseCpuUsPerRequest: number | null }> {
-  if (!cpuMs) return { ...(await run()), databaseCpuUsPerRequest: null };
-  const before = cpuMs();
-  const result = await run();
-  return { ...result, databaseCpuUsPerRequest: Math.round(((cpuMs() - before) * 1000) / (result.requestsPerSec * durationSec)) };
-}
-
 /** A GraphQL load after a warm-up, with the server's CPU time per request (steadier than req/s on a shared machine). */
 async function measured(server: BenchServer<ServerInfo>, databaseCpuMs: (() => number) | null, options: Omit<Parameters<typeof load>[0], 'url' | 'headers'>) {
   const request = { ...options, url: server.info.url, headers: { authorization: `Bearer ${server.info.apiKey}` } };
   await load({ ...request, durationSec: WARMUP_SEC });
-  return withDatabaseCpu(databaseCpuMs, options.durationSec, () => withCpuPerRequest(server, options.durationSec, () => load(request)));
+  return withDatabaseCpuPerRequest(databaseCpuMs, options.durationSec, () => withCpuPerRequest(server, options.durationSec, () => load(request)));
 }
 
 /**
@@ -262,7 +254,7 @@ export async function benchMemories(opts: { databaseUrl: string; durationSec: nu
       return client.query('commit');
     };
     await sqlLoad(pool, RECALL_CONNECTIONS, WARMUP_SEC, directRecall);
-    const recallSql = await withDatabaseCpu(databaseCpuMs, opts.durationSec, () => sqlLoad(pool, RECALL_CONNECTIONS, opts.durationSec, directRecall));
+    const recallSql = await withDatabaseCpuPerRequest(databaseCpuMs, opts.durationSec, () => sqlLoad(pool, RECALL_CONNECTIONS, opts.durationSec, directRecall));
 
     // Issue 16: the worker drains ≥ 200 memories/s (the built-in model; skipped with EMBEDDINGS=off).
     const drain = process.env.EMBEDDINGS === 'off' ? null : await measureDrain(server, databaseCpuMs);

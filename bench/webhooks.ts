@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { signStripe, startFakeStripe, type FakeStripe } from '../test/fakes/index.js';
-import { loadRequests, localDatabaseCpu, median, ratio, startServer, summarizeRounds, throwawayDatabase, withCpuPerRequest, type LoadRequest } from './lib.js';
+import { loadRequests, localDatabaseCpu, median, ratio, startServer, summarizeRounds, throwawayDatabase, withCpuPerRequest, withDatabaseCpuPerRequest, type LoadRequest } from './lib.js';
 
 /**
  * Issue 8's webhook figure: verified Stripe events applied exactly once, on real PostgreSQL.
@@ -97,8 +97,7 @@ export async function benchWebhooks(opts: { databaseUrl: string; durationSec: nu
     const databaseCpu = localDatabaseCpu(opts.databaseUrl);
     const measureStellar = async (durationSec: number) => {
       let newEventsApplied = 0;
-      const databaseCpuBefore = databaseCpu?.();
-      const measured = await withCpuPerRequest(server, durationSec, () =>
+      const load = () =>
         loadRequests({
           url: webhookUrl(server.info),
           request: stream,
@@ -110,14 +109,9 @@ export async function benchWebhooks(opts: { databaseUrl: string; durationSec: nu
             answered.set(eventId, [...(answered.get(eventId) ?? []), outcome]);
             if (outcome === 'APPLIED' || outcome === 'STALE') newEventsApplied++;
           },
-        }),
-      );
-      const deliveries = measured.requestsPerSec * durationSec;
-      return {
-        ...measured,
-        newEventsAppliedPerSec: Math.round(newEventsApplied / durationSec),
-        ...(databaseCpu ? { databaseCpuUsPerRequest: Math.round(((databaseCpu() - databaseCpuBefore!) * 1000) / deliveries) } : {}),
-      };
+        });
+      const measured = await withDatabaseCpuPerRequest(databaseCpu, durationSec, () => withCpuPerRequest(server, durationSec, load));
+      return { ...measured, newEventsAppliedPerSec: Math.round(newEventsApplied / durationSec) };
     };
 
     // A warm-up of each, then `rounds` measurements in turn; figures are medians (see auth-limit).
