@@ -2,6 +2,9 @@
 # Multi-stage: compile with dev dependencies, run with production dependencies only, as a non-root user.
 
 FROM node:20-bookworm-slim AS build
+# onnxruntime-node ships its CPU binaries in the npm package; its install script would only fetch
+# GPU libraries from another host (npm 11 does not run it; the image's npm 10 would).
+ENV ONNXRUNTIME_NODE_INSTALL=skip
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -19,7 +22,8 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=8080 \
     HOST=0.0.0.0 \
-    MALLOC_ARENA_MAX=2
+    MALLOC_ARENA_MAX=2 \
+    ONNXRUNTIME_NODE_INSTALL=skip
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
