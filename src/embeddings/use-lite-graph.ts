@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { DataType, encodeModel, type Attribute, type Initializer, type Node } from './onnx-proto.js';
@@ -51,9 +51,19 @@ export async function readModelFiles(): Promise<{ weights: Map<string, Weight>; 
   const paths = model.weightsManifest.flatMap((group) => group.paths);
   // The manifest names files next to it, nothing else.
   if (paths.some((p) => basename(p) !== p)) throw new Error(`${MODEL_PACKAGE}: unexpected weight path in model.json`);
-  const shards = await Promise.all(paths.map((p) => readFile(join(dir, p))));
-  const all = new Uint8Array(shards.reduce((n, s) => n + s.length, 0));
-  shards.reduce((at, s) => (all.set(s, at), at + s.length), 0);
+  // Each shard is read straight into its place in one buffer: no second copy of the weights.
+  const sizes = await Promise.all(paths.map(async (p) => (await stat(join(dir, p))).size));
+  const all = new Uint8Array(sizes.reduce((n, size) => n + size, 0));
+  let at = 0;
+  for (const [i, p] of paths.entries()) {
+    const file = await open(join(dir, p));
+    try {
+      await file.read(all, at, sizes[i]!, 0);
+    } finally {
+      await file.close();
+    }
+    at += sizes[i]!;
+  }
 
   const weights = new Map<string, Weight>();
   let offset = 0;
