@@ -16,6 +16,7 @@ const migrations: Record<string, () => Promise<MigrationModule>> = {
   Migration20261205000001_security: () => import('./Migration20261205000001_security.js'),
   Migration20261206000001_recall: () => import('./Migration20261206000001_recall.js'),
   Migration20261206000002_agent_terms: () => import('./Migration20261206000002_agent_terms.js'),
+  Migration20261207000001_recall_counts: () => import('./Migration20261207000001_recall_counts.js'),
 };
 
 export const migrationNames: readonly string[] = Object.keys(migrations);

@@ -118,7 +118,7 @@ function concurrencyTests(label: string, setup: () => Promise<Setup>) {
       const results = await settle(60, env.clientsFor(user), (client, i) => client.request(RecallMemoriesDocument, { input: { query: queries[i % queries.length]!, limit: 6 } }));
       expect(outcomes(results).reasons).toEqual([]);
       const hits = results.reduce((sum, r) => sum + (r.status === 'fulfilled' ? r.value.recallMemories.length : 0), 0);
-      const [counted] = await env.sql<{ n: number }>(`select sum(recall_count)::int as n from memories where user_id = ?`, [user.id]);
+      const [counted] = await env.sql<{ n: number }>(`select sum(r.recall_count)::int as n from memory_recalls r join memories m on m.id = r.memory_id where m.user_id = ?`, [user.id]);
       expect(counted!.n).toBe(hits);
     });
 

@@ -39,7 +39,8 @@ describe('memory(id)', () => {
     const belt = await store('belt', 0, 60); // 0.3 · 0.25 = 0.075
     const cloud = await store('cloud', 0, 365); // ≈ 0
     const frequent = await store('frequent', 0.6, 30);
-    await ctx.server.sql(`update memories set recall_count = 20 where id = ?`, [frequent]); // 0.3 + 0.15 + 0.2 · 0.8 = 0.61
+    // Recalled 20 times, last when it happened: 0.3 + 0.15 + 0.2 · 0.8 = 0.61
+    await ctx.server.sql(`insert into memory_recalls (memory_id, recall_count, last_recalled_at) select id, 20, occurred_at from memories where id = ?`, [frequent]);
 
     expect([await zone(core), await zone(inner), await zone(outer), await zone(belt), await zone(cloud), await zone(frequent)]).toEqual([
       'CORE',

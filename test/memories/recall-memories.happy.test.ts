@@ -40,6 +40,16 @@ describe('recallMemories', () => {
     expect((await user.client.request(MemoryDocument, { id: car!.id })).memory).toMatchObject({ recallCount: 0, lastRecalledAt: null });
   });
 
+  it('bumps without writing the memory row, so a memory recalled over and over adds no row versions (nor index entries) to memories', async () => {
+    const user = await proUser();
+    const { storeMemory } = await user.client.request(StoreMemoryDocument, { input: { content: 'Dana prefers email over phone' } });
+    const version = async () => (await ctx.server.sql<{ v: string }>(`select xmin::text || ctid::text as v from memories where id = ?`, [storeMemory.memory.id]))[0]!.v;
+    const before = await version();
+    for (let i = 1; i <= 3; i++) expect((await recall(user, { query: 'email Dana' }))[0]!.memory).toMatchObject({ id: storeMemory.memory.id, recallCount: i });
+    expect(await version()).toBe(before);
+    expect((await user.client.request(MemoryDocument, { id: storeMemory.memory.id })).memory.recallCount).toBe(3);
+  });
+
   it('matches non-English text: Korean, Russian, German, Greek, accented Latin', async () => {
     const user = await proUser();
     await user.client.request(StoreMemoriesDocument, {

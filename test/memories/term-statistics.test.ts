@@ -67,7 +67,7 @@ describe('term statistics', () => {
     const user = await registerUserWithTier(ctx.server, Tier.PRO);
     const { storeMemory } = await user.client.request(StoreMemoryDocument, { input: { content: 'fixed words' } });
     await expect(ctx.server.sql(`update memories set content = 'other words' where id = ?`, [storeMemory.memory.id])).rejects.toThrow(/never changes/);
-    await ctx.server.sql(`update memories set importance = 0.9, recall_count = 3 where id = ?`, [storeMemory.memory.id]);
+    await ctx.server.sql(`update memories set importance = 0.9, tags = array['other'] where id = ?`, [storeMemory.memory.id]);
     await exact();
   });
 });

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sha256Hex } from '../../crypto.js';
 import { badInput } from '../../errors.js';
-import { MEMORY_COLUMNS, NOT_EXPIRED, toMemoryView, type MemoryRow } from './memory-rows.js';
+import { MEMORY_COLUMNS, NOT_EXPIRED, RECALLS_JOIN, toMemoryView, type MemoryRow } from './memory-rows.js';
 import { compareText, type NewMemory, type StoredMemory } from './store-rows.js';
 
 /**
@@ -49,6 +49,7 @@ export async function claimIdempotencyKey(tx: EntityManager, userId: string, { k
     `select k.request_hash, k.deduped, ${MEMORY_COLUMNS}, a.name as agent
      from memory_idempotency_keys k
      left join memories m on m.id = k.memory_id and ${NOT_EXPIRED}
+     ${RECALLS_JOIN}
      left join agents a on a.id = m.agent_id
      where k.user_id = ? and k.key = ?`,
     [userId, key],

@@ -4,7 +4,7 @@ import { badInput, notFound } from '../../errors.js';
 import { assertUuid, isUuid } from '../accounts/api-keys.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../cursors.js';
 import { agentName } from './memory-input.js';
-import { MEMORY_COLUMNS, NOT_EXPIRED, scopeSql, toMemoryView, type MemoryRow, type MemoryScope, type MemoryView } from './memory-rows.js';
+import { MEMORY_COLUMNS, NOT_EXPIRED, RECALLS_JOIN, scopeSql, toMemoryView, type MemoryRow, type MemoryScope, type MemoryView } from './memory-rows.js';
 import { releaseQuota } from '../limits/quota.js';
 
 /**
@@ -18,7 +18,7 @@ export const MAX_PAGE_SIZE = 100;
 export async function getMemory(em: EntityManager, userId: string, id: string): Promise<MemoryView | null> {
   if (!isUuid(id)) return null;
   const [row] = await em.execute<(MemoryRow & { agent: string })[]>(
-    `select ${MEMORY_COLUMNS}, a.name as agent from memories m join agents a on a.id = m.agent_id
+    `select ${MEMORY_COLUMNS}, a.name as agent from memories m join agents a on a.id = m.agent_id ${RECALLS_JOIN}
      where m.id = ? and m.user_id = ? and ${NOT_EXPIRED}`,
     [id, userId],
   );
@@ -44,7 +44,7 @@ export async function listMemories(em: EntityManager, userId: string, args: { ag
   const after = args.after ? decodeKeysetCursor(args.after) : null;
   const where = scopeSql(scope);
   const rows = await em.execute<(MemoryRow & { agent: string })[]>(
-    `select ${MEMORY_COLUMNS}, a.name as agent from memories m join agents a on a.id = m.agent_id
+    `select ${MEMORY_COLUMNS}, a.name as agent from memories m join agents a on a.id = m.agent_id ${RECALLS_JOIN}
      where ${where.sql} ${after ? 'and (m.created_at, m.id) < (?::timestamptz, ?::uuid)' : ''}
      order by m.created_at desc, m.id desc
      limit ?`,

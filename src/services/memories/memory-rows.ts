@@ -8,8 +8,7 @@ import { orbitSql, zoneOf } from './scoring.js';
 
 export const NOT_EXPIRED = '(m.expires_at is null or m.expires_at > now())';
 
-/** The columns a memory is answered with, and its orbit score (the zone) computed by the database. */
-/** The table columns a memory is answered with. */
+/** The columns of `memories` a memory is answered with. */
 export const MEMORY_COLUMN_NAMES = [
   'id',
   'user_id',
@@ -21,14 +20,28 @@ export const MEMORY_COLUMN_NAMES = [
   'occurred_at',
   'created_at',
   'updated_at',
-  'last_recalled_at',
-  'recall_count',
   'expires_at',
 ] as const;
 
-export const MEMORY_COLUMNS = MEMORY_COLUMN_NAMES.map((column) => `m.${column}`)
-  .concat(`${orbitSql('m')} as orbit`)
-  .join(', ');
+/**
+ * A memory's recall count and time, in their own table (a bump writes there, not the memory row:
+ * migrations/Migration20261207000001_recall_counts.ts); no row until the memory is first recalled.
+ */
+export const RECALLS_JOIN = 'left join memory_recalls r on r.memory_id = m.id';
+
+/**
+ * What a memory is answered with, selected from the memory row `m` and its recall counters `r`
+ * (RECALLS_JOIN, or any row carrying `recall_count` and `last_recalled_at`), and its orbit score
+ * (the zone) computed by the database.
+ */
+export function memoryColumns(m = 'm', r = 'r'): string {
+  return MEMORY_COLUMN_NAMES.map((column) => `${m}.${column}`)
+    .concat(`${r}.last_recalled_at`, `coalesce(${r}.recall_count, 0) as recall_count`, `${orbitSql(m, r)} as orbit`)
+    .join(', ');
+}
+
+/** memoryColumns() of `m` with RECALLS_JOIN. */
+export const MEMORY_COLUMNS = memoryColumns();
 
 /** A memory as the API answers it. */
 export interface MemoryView {

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../../errors.js';
 import type { SemanticSearch } from './semantic.js';
 import * as valid from './memory-input.js';
-import { MEMORY_COLUMN_NAMES, MEMORY_COLUMNS, NOT_EXPIRED, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
+import { MEMORY_COLUMN_NAMES, memoryColumns, NOT_EXPIRED, RECALLS_JOIN, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
 import { BM25, CONTEXT_GAIN, frequencySql, ORBIT_SHARE, ORBIT_WEIGHTS, orbitSql, recencySql, RELEVANCE_WEIGHTS, SEMANTIC_SIMILARITY_FLOOR } from './scoring.js';
 import type { UsageMeter } from '../limits/usage.js';
 import type { Warn } from '../warnings.js';
@@ -255,10 +255,10 @@ export function candidateSources(terms: readonly QueryWord[], budget = LEXICAL_P
   return sources;
 }
 
-/** A hit's columns, with its recall count and time as this recall's bump left them. */
-const BUMPED_COLUMNS = MEMORY_COLUMN_NAMES.map((column) =>
-  column === 'recall_count' || column === 'last_recalled_at' ? `coalesce(b.${column}, t.${column}) as ${column}` : `t.${column}`,
-).join(', ');
+/** A hit's columns, with its recall count and time as this recall's bump left them (as before it, for a hit deleted meanwhile). */
+const BUMPED_COLUMNS = MEMORY_COLUMN_NAMES.map((column) => `t.${column}`)
+  .concat(['recall_count', 'last_recalled_at'].map((column) => `coalesce(b.${column}, c.${column}) as ${column}`))
+  .join(', ');
 
 /**
  * Statement 2, the ranking (the benchmark runs exactly this SQL too). Knex placeholders (`?`).
@@ -270,9 +270,11 @@ const BUMPED_COLUMNS = MEMORY_COLUMN_NAMES.map((column) =>
  * 2. Each candidate's signals (scoring.ts): BM25, its cosine and its predecessor's (the memory
  *    stored just before it in its agent), importance, recency, frequency; relevance and score.
  * 3. A hit matches by words or by its own meaning (its context only ranks it). The best `limit` are
- *    returned, their recall count and time bumped in the same statement. The bump locks the hits in
- *    id order: concurrent recalls ranking the same memories in different orders deadlocked when each
- *    locked them in its own ranking order.
+ *    returned, their recall count and time bumped in the same statement: an upsert into
+ *    `memory_recalls`, never a write of the memory row itself (see that table's migration). The
+ *    hits are key-share locked and bumped in id order: concurrent recalls ranking the same memories
+ *    in different orders deadlocked when each locked them in its own ranking order; a hit deleted
+ *    meanwhile is skipped, not an error of the foreign key.
  */
 export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string; params: unknown[] } {
   const p = new Params();
@@ -291,7 +293,7 @@ export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string;
   // Among equal word matches the memories that rank higher on their own (orbit) go first.
   const lexicalBest = `
     select c.id from (select * from terms where source) t cross join lateral (
-      select m.id, ${orbitSql('m')} as orbit from memories m
+      select m.id, ${orbitSql('m', 'r')} as orbit from memories m ${RECALLS_JOIN}
       where memory_agent_terms(m.agent_id, m.search) && t.keys and ${filterSql(r, p)} limit ${LEXICAL_CANDIDATES_PER_WORD}
     ) c
     group by c.id
@@ -324,8 +326,8 @@ export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string;
     candidates as (select id from lexical_best${semanticBest ? ' union select id from semantic_best' : ''}),
     measured as materialized (
       select m.id, ${lexical} as lexical, ${cosine} as cosine, ${contextCosine} as context_cosine,
-             m.importance, ${recencySql('m')} as recency, ${frequencySql('m')} as frequency
-      from candidates c join memories m on m.id = c.id
+             m.importance, ${recencySql('m', 'r')} as recency, ${frequencySql('r')} as frequency
+      from candidates c join memories m on m.id = c.id ${RECALLS_JOIN}
     ),
     signals as (
       select id, lexical, ${similarity('cosine')} as similarity, ${similarity('context_cosine')} as context, importance, recency, frequency
@@ -342,17 +344,17 @@ export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string;
       order by score desc, id
       limit ${limit}
     ),
-    locked as (select m.id from memories m where m.id in (select id from ranked) order by m.id for update of m),
+    locked as (select m.id from memories m where m.id in (select id from ranked) order by m.id for key share of m),
     bumped as (
-      update memories m set recall_count = m.recall_count + 1, last_recalled_at = now()
-      from locked l
-      where m.id = l.id
-      returning m.id, m.recall_count, m.last_recalled_at
+      insert into memory_recalls as counts (memory_id, recall_count, last_recalled_at)
+      select id, 1, now() from locked order by id
+      on conflict (memory_id) do update set recall_count = counts.recall_count + 1, last_recalled_at = excluded.last_recalled_at
+      returning counts.memory_id as id, counts.recall_count, counts.last_recalled_at
     )
-    select ${MEMORY_COLUMNS}, m.score, m.relevance, m.lexical, m.semantic, m.importance_signal, m.recency, m.frequency, a.name as agent
+    select ${memoryColumns('m', 'm')}, m.score, m.relevance, m.lexical, m.semantic, m.importance_signal, m.recency, m.frequency, a.name as agent
     from (
       select ${BUMPED_COLUMNS}, r.score, r.relevance, r.lexical, r.semantic, r.importance as importance_signal, r.recency, r.frequency
-      from ranked r join memories t on t.id = r.id left join bumped b on b.id = r.id
+      from ranked r join memories t on t.id = r.id left join bumped b on b.id = r.id left join memory_recalls c on c.memory_id = r.id
     ) m join agents a on a.id = m.agent_id
     order by m.score desc, m.id`;
   return { sql, params: p.values };

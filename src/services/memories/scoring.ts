@@ -48,22 +48,28 @@ export const BM25 = { k1: 1.2, b: 0.15, delta: 0.5 } as const;
  */
 export const SEMANTIC_SIMILARITY_FLOOR = 0.2;
 
-/** The moment recency counts from: the later of when it happened and when it was last recalled. */
-const recencyFrom = (m: string) => `greatest(${m}.occurred_at, ${m}.last_recalled_at)`;
+/*
+ * In the SQL below `m` names the memory row and `r` its recall counters (`recall_count`,
+ * `last_recalled_at`: the row of `memory_recalls`, left-joined, so both null until a first recall;
+ * or any row carrying those two columns).
+ */
 
-/** Recency of the memory row `m` at the statement's `now()`, 0..1, as a float8 SQL expression. */
-export function recencySql(m: string): string {
+/** The moment recency counts from: the later of when it happened and when it was last recalled (greatest() skips a null). */
+const recencyFrom = (m: string, r: string) => `greatest(${m}.occurred_at, ${r}.last_recalled_at)`;
+
+/** Recency at the statement's `now()`, 0..1, as a float8 SQL expression. */
+export function recencySql(m: string, r: string): string {
   // float8 throughout: extract() yields numeric, whose power() is many times slower.
-  const ageDays = `extract(epoch from (now() - ${recencyFrom(m)}))::float8 / 86400`;
+  const ageDays = `extract(epoch from (now() - ${recencyFrom(m, r)}))::float8 / 86400`;
   return `power(0.5::float8, greatest(${ageDays}, 0) / ${RECENCY_HALF_LIFE_DAYS})`;
 }
 
-/** Recall frequency of the memory row `m`, 0..1. */
-export const frequencySql = (m: string) => `(${m}.recall_count::float8 / (${m}.recall_count + ${FREQUENCY_HALF_COUNT}))`;
+/** Recall frequency, 0..1. */
+export const frequencySql = (r: string) => `(coalesce(${r}.recall_count, 0)::float8 / (coalesce(${r}.recall_count, 0) + ${FREQUENCY_HALF_COUNT}))`;
 
-/** The orbit score of the memory row `m` at the statement's `now()`, as a float8 SQL expression. */
-export function orbitSql(m: string): string {
-  return `(${ORBIT_WEIGHTS.importance} * ${m}.importance + ${ORBIT_WEIGHTS.recency} * ${recencySql(m)} + ${ORBIT_WEIGHTS.frequency} * ${frequencySql(m)})::float8`;
+/** The orbit score at the statement's `now()`, as a float8 SQL expression. */
+export function orbitSql(m: string, r: string): string {
+  return `(${ORBIT_WEIGHTS.importance} * ${m}.importance + ${ORBIT_WEIGHTS.recency} * ${recencySql(m, r)} + ${ORBIT_WEIGHTS.frequency} * ${frequencySql(r)})::float8`;
 }
 
 const ZONES: readonly [Zone, number][] = [

@@ -3,7 +3,7 @@ import { QuotaResource } from '../../entities/enums.js';
 import { limitFor } from '../../plans.js';
 import { takeQuotaSql, type QuotaCheck } from '../limits/quota.js';
 import * as valid from './memory-input.js';
-import { MEMORY_COLUMNS, NOT_EXPIRED, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
+import { MEMORY_COLUMN_NAMES, memoryColumns, NOT_EXPIRED, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
 
 /**
  * The one statement that writes memories, shared by a store's transaction (memory-store.ts) and the
@@ -85,15 +85,17 @@ export async function storeRows(em: EntityManager, deps: RowDeps, stores: readon
         ${withVector ? 'embedding = coalesce(m.embedding, excluded.embedding),' : ''}
         updated_at = case when excluded.importance > m.importance or ${LATER_EXPIRY} is distinct from m.expires_at then now() else m.updated_at end
       where ${NOT_EXPIRED}
-      returning ${MEMORY_COLUMNS}, (m.xmax = 0) as inserted
+      returning ${MEMORY_COLUMN_NAMES.map((column) => `m.${column}`).join(', ')}, (m.xmax = 0) as inserted
     )${
       countQuota
         ? `,
     counted as (${takeQuotaSql(`select ?::uuid, '${QuotaResource.MEMORIES}', count(*)::int from stored where stored.inserted having count(*) > 0`, limit)})
-    select input.ord, stored.* from stored join agent on agent.id = stored.agent_id join input on input.agent = agent.name and input.content = stored.content
+    select input.ord, ${STORED_COLUMNS} from stored join agent on agent.id = stored.agent_id join input on input.agent = agent.name and input.content = stored.content
+    left join memory_recalls r on r.memory_id = stored.id
     where case when stored.inserted and not exists (select 1 from counted) then refuse_over_quota('${QuotaResource.MEMORIES}') else true end`
         : `
-    select input.ord, stored.* from stored join agent on agent.id = stored.agent_id join input on input.agent = agent.name and input.content = stored.content`
+    select input.ord, ${STORED_COLUMNS} from stored join agent on agent.id = stored.agent_id join input on input.agent = agent.name and input.content = stored.content
+    left join memory_recalls r on r.memory_id = stored.id`
     }`;
   params.push(deps.userId, deps.userId);
   if (countQuota) params.push(deps.userId);
@@ -102,6 +104,9 @@ export async function storeRows(em: EntityManager, deps: RowDeps, stores: readon
   for (const { ord, ...stored } of rows) aligned[ord] = stored as MemoryRow & { inserted: boolean };
   return aligned;
 }
+
+/** A stored row as an answer: a memory deduplicated onto an existing one keeps its recall counters. */
+const STORED_COLUMNS = `${memoryColumns('stored', 'r')}, stored.inserted`;
 
 /** An element of a PostgreSQL array literal, quoted so any tag text survives. */
 const pgArrayElement = (text: string) => `"${text.replace(/["\\]/g, (c) => `\\${c}`)}"`;
