@@ -1,5 +1,4 @@
 import { isIP } from 'node:net';
-import { availableParallelism } from 'node:os';
 
 /**
  * Every environment variable is read and validated here and nowhere else (docs/operations.md).
@@ -84,7 +83,7 @@ export interface Config {
   embeddings?: EmbeddingsConfig;
   /** EMBEDDINGS_DIM: the remote endpoint's dimension (the local model has its own). */
   embeddingsDim: number;
-  /** EMBEDDINGS_THREADS: worker threads of the built-in model, each with its own copy (~110 MB). */
+  /** EMBEDDINGS_THREADS: worker threads of the built-in model, each with its own copy (~30-40 MB). */
   embeddingsThreads: number;
   /** The dimension of stored vectors: the model's; null with EMBEDDINGS=off (no vectors). */
   vectorDim: number | null;
@@ -312,10 +311,10 @@ export function loadConfig(env: Env = process.env): Config {
     ? { url: embeddingsUrl, apiKey: r.str('EMBEDDINGS_API_KEY'), model: r.str('EMBEDDINGS_MODEL') ?? 'text-embedding-3-small' }
     : undefined;
   const embeddingsDim = r.int('EMBEDDINGS_DIM', 1536, 1, 16000);
-  // One per core, at most two: a third thread on two cores only takes CPU from requests. On the
-  // embedded database one: PGlite's single session in the same process already holds its drain back,
-  // and a second copy of the model took the server past 400 MB (docs/embeddings.md).
-  const embeddingsThreads = r.int('EMBEDDINGS_THREADS', databaseUrl ? Math.min(2, availableParallelism()) : 1, 1, 8);
+  // One: on ONNX Runtime one thread embeds ~250 memories/s into PostgreSQL at 500,000 memories
+  // (2026-12-07), more than the database's side of the drain allows on two cores, and a query waits
+  // behind at most one small run. A second thread adds a copy of the model (docs/embeddings.md).
+  const embeddingsThreads = r.int('EMBEDDINGS_THREADS', 1, 1, 8);
   const embeddingsModeRaw = r.str('EMBEDDINGS')?.toLowerCase() ?? (embeddingsUrl ? 'remote' : 'local');
   let embeddingsMode: EmbeddingsMode = 'local';
   if ((EMBEDDINGS_MODES as readonly string[]).includes(embeddingsModeRaw)) embeddingsMode = embeddingsModeRaw as EmbeddingsMode;

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -46,9 +45,9 @@ describe('configuration', () => {
     expect(problemsOf({ EMBEDDINGS: 'openai' })).toEqual(['EMBEDDINGS must be local, remote or off (got "openai")']);
   });
 
-  it('sizes the built-in model: one thread per core, at most two, on the embedded database one, unless EMBEDDINGS_THREADS says', () => {
+  it('runs the built-in model in one thread on either database, unless EMBEDDINGS_THREADS says', () => {
     const external = { DATABASE_URL: 'postgres://db.example.com/stellar' };
-    expect(loadConfig(external).embeddingsThreads).toBe(Math.min(2, availableParallelism()));
+    expect(loadConfig(external).embeddingsThreads).toBe(1);
     expect(loadConfig({}).embeddingsThreads).toBe(1);
     expect(loadConfig({ EMBEDDINGS_THREADS: '2' }).embeddingsThreads).toBe(2);
     expect(loadConfig({ ...external, EMBEDDINGS_THREADS: '1' }).embeddingsThreads).toBe(1);

@@ -47,7 +47,7 @@ describe('recallMemories', () => {
     const before = await version();
     for (let i = 1; i <= 3; i++) expect((await recall(user, { query: 'email Dana' }))[0]!.memory).toMatchObject({ id: storeMemory.memory.id, recallCount: i });
     expect(await version()).toBe(before);
-    expect((await user.client.request(MemoryDocument, { id: storeMemory.memory.id })).memory.recallCount).toBe(3);
+    expect((await user.client.request(MemoryDocument, { id: storeMemory.memory.id })).memory!.recallCount).toBe(3);
   });
 
   it('matches non-English text: Korean, Russian, German, Greek, accented Latin', async () => {

@@ -19,8 +19,9 @@ import type { SemanticSearch } from './semantic.js';
 /** Memories per model call: the built-in model's background chunk, small enough not to delay a recall's query for long. */
 export const EMBED_BATCH = 32;
 /**
- * Batches in the model at once: one per thread of the built-in model (two on two cores), so both
- * threads work on a backlog; an endpoint gets two requests at a time.
+ * Batches in flight at once: while one is in the model the other is being claimed or saved, so the
+ * model never waits on the database (and two model threads, if configured, both work on a backlog);
+ * an endpoint gets two requests at a time.
  */
 export const EMBED_LANES = 2;
 /** A claim older than this is free again. */
