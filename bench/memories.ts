@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { print } from 'graphql';
 import pg from 'pg';
 import { createClient, RecallMemoriesDocument, StoreMemoriesDocument, StoreMemoryDocument } from '../sdk/index.js';
-import { queryWords, queryWordsQuery, recallQuery, VECTOR_SCAN_SETTINGS } from '../src/services/memories/recall.js';
+import { VECTOR_SESSION_SETTINGS } from '../src/db/vector.js';
+import { queryWords, queryWordsQuery, recallQuery } from '../src/services/memories/recall.js';
 import { adminQuery, databaseUrl, load, localDatabaseCpu, quantile, ratio, startServer, throwawayDatabase, waitForEmbeddings, withCpuPerRequest, withDatabaseCpuPerRequest, type BenchServer, type LoadResult } from './lib.js';
 
 /**
@@ -213,6 +214,8 @@ export async function benchMemories(opts: { databaseUrl: string; durationSec: nu
   const database = await benchDatabase(opts.databaseUrl);
   const pool = new pg.Pool({ connectionString: database.url, max: STORE_CONNECTIONS });
   pool.on('error', () => {}); // idle connections die when the database is dropped at the end
+  // The product's connection settings (src/db/orm.ts): the direct recalls search vectors as the server's do.
+  pool.on('connect', (client) => void client.query(VECTOR_SESSION_SETTINGS).catch(() => {}));
   let server: BenchServer<ServerInfo> | undefined;
   try {
     server = await startServer<ServerInfo>('bench/servers/stellar.ts', {
@@ -248,10 +251,7 @@ export async function benchMemories(opts: { databaseUrl: string; durationSec: nu
       const words = queryWordsQuery(request);
       const { rows } = await client.query({ text: positional(words.sql), values: words.params });
       const { sql, params } = recallQuery(request, queryWords(rows));
-      await client.query('begin');
-      await client.query(VECTOR_SCAN_SETTINGS);
-      await client.query({ text: positional(sql), values: params });
-      return client.query('commit');
+      return client.query({ text: positional(sql), values: params });
     };
     await sqlLoad(pool, RECALL_CONNECTIONS, WARMUP_SEC, directRecall);
     const recallSql = await withDatabaseCpuPerRequest(databaseCpuMs, opts.durationSec, () => sqlLoad(pool, RECALL_CONNECTIONS, opts.durationSec, directRecall));

@@ -1,7 +1,9 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { entities } from '../entities/index.js';
 import { loadMigrations, migrationNames } from '../../migrations/index.js';
+import type pg from 'pg';
 import { releaseIdleAsyncContexts } from './async-context.js';
+import { VECTOR_SESSION_SETTINGS } from './vector.js';
 
 export interface OrmOptions {
   url: string;
@@ -20,7 +22,17 @@ export async function initOrm({ url, poolMax }: OrmOptions): Promise<MikroORM> {
     // The Migrator extension is registered by migrate() only when a migration is pending.
     discovery: { disableDynamicFileAccess: true, requireEntitiesArray: true },
     allowGlobalContext: false,
-    pool: { min: 0, max: poolMax, idleTimeoutMillis: 30_000 },
+    pool: {
+      min: 0,
+      max: poolMax,
+      idleTimeoutMillis: 30_000,
+      afterCreate: (connection: pg.Client, done: (err: Error | undefined, connection: pg.Client) => void) => {
+        connection.query(VECTOR_SESSION_SETTINGS).then(
+          () => done(undefined, connection),
+          (err: Error) => done(err, connection),
+        );
+      },
+    },
     driverOptions: { connection: { statement_timeout: 30_000, connectionTimeoutMillis: 5_000 } },
     migrations: {
       tableName: MIGRATIONS_TABLE,

@@ -2,6 +2,21 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config.js';
 
+/**
+ * The candidates an HNSW scan gathers (`hnsw.ef_search`): a recall's nearest vectors
+ * (SEMANTIC_CANDIDATES, src/services/memories/recall.ts, which says how it was chosen).
+ */
+export const HNSW_EF_SEARCH = 50;
+
+/**
+ * How every connection's HNSW scans search, set once per connection (src/db/orm.ts) rather than in a
+ * transaction around each recall (three round trips fewer): `ef_search` above, and pgvector 0.8's
+ * iterative scan, so that with filters a scan keeps going until it has enough rows that pass them
+ * instead of stopping at `ef_search` candidates, most of them someone else's. Only HNSW scans read
+ * them. Without pgvector (or before it is loaded) they are placeholders, which pgvector adopts.
+ */
+export const VECTOR_SESSION_SETTINGS = `select set_config('hnsw.iterative_scan', 'relaxed_order', false), set_config('hnsw.ef_search', '${HNSW_EF_SEARCH}', false)`;
+
 /** pgvector's HNSW index takes vectors of at most this many dimensions; larger ones are searched exactly. */
 const HNSW_MAX_DIM = 2000;
 /** Serializes this setup between instances starting together. */

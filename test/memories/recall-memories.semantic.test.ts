@@ -148,6 +148,14 @@ describe('semantic recall with pgvector and EMBEDDINGS_URL', () => {
     expect(fake.batchSizes().length).toBeGreaterThan(0);
   });
 
+  it('searches vectors on every connection with iterative HNSW scans and ef_search 50, so filters never starve a scan', async () => {
+    // Several connections of the server's pool, each asked at once.
+    const settings = await Promise.all(
+      Array.from({ length: 4 }, () => ctx.server.sql<{ ef: string; scan: string }>(`select current_setting('hnsw.ef_search') as ef, current_setting('hnsw.iterative_scan') as scan, pg_sleep(0.05)`)),
+    );
+    expect(new Set(settings.map(([row]) => `${row!.ef} ${row!.scan}`))).toEqual(new Set(['50 relaxed_order']));
+  });
+
   it('embeds a backlog two batches at a time, so both threads of the built-in model work on it', async () => {
     const user = await proUser();
     await seedMemories(ctx.server.sql, user.id, 200, 'backlog');

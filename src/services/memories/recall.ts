@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../../errors.js';
+import { HNSW_EF_SEARCH } from '../../db/vector.js';
 import type { SemanticSearch } from './semantic.js';
 import * as valid from './memory-input.js';
 import { MEMORY_COLUMN_NAMES, memoryColumns, NOT_EXPIRED, RECALLS_JOIN, toMemoryView, type MemoryRow, type MemoryView } from './memory-rows.js';
@@ -99,12 +100,7 @@ export async function recallMemories(deps: RecallDeps, input: RecallInput): Prom
   if (words.terms.length === 0 && !embedding) return [];
 
   const { sql, params } = recallQuery({ ...request, embedding }, words);
-  const rows = embedding
-    ? await deps.em.transactional(async (tx) => {
-        await tx.execute(VECTOR_SCAN_SETTINGS);
-        return tx.execute<RecallRow[]>(sql, params);
-      })
-    : await deps.em.execute<RecallRow[]>(sql, params);
+  const rows = await deps.em.execute<RecallRow[]>(sql, params);
   return rows.map((row) => ({
     memory: toMemoryView(row, row.agent),
     score: row.score,
@@ -125,18 +121,13 @@ type RecallRow = MemoryRow & {
 };
 
 /**
- * Nearest neighbours taken as candidates. 50 and 100 gave the same LoCoMo quality (71.1 / 77.1
- * embedded, 70.8–70.9 / 76.8–76.9 PostgreSQL); at 500,000 memories 50 costs ~6 ms less per recall
- * (the HNSW search and 50 fewer candidates to score: docs/recall.md).
+ * Nearest neighbours taken as candidates: the HNSW scan's `ef_search`, set on every connection
+ * (src/db/vector.ts). 50 and 100 gave the same LoCoMo quality (71.1 / 77.1 embedded, 70.8–70.9 /
+ * 76.8–76.9 PostgreSQL); at 500,000 memories 50 costs ~6 ms less per recall (the HNSW search and 50
+ * fewer candidates to score: docs/recall.md).
  */
-export const SEMANTIC_CANDIDATES = 50;
+export const SEMANTIC_CANDIDATES = HNSW_EF_SEARCH;
 
-/**
- * With filters, an HNSW scan keeps going until it has enough rows that pass them (pgvector 0.8
- * iterative scans) instead of stopping at `ef_search` candidates, most of them someone else's.
- * `ef_search` is the candidates wanted: a larger one only searches further for rows not taken.
- */
-export const VECTOR_SCAN_SETTINGS = `select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', '${SEMANTIC_CANDIDATES}', true)`;
 /**
  * Memories taken as candidates per query word, from the full-text index. A word held by fewer
  * memories brings all of them; a very common word brings this many, and the memories that also hold
