@@ -48,6 +48,10 @@ describe('recallMemories', () => {
     for (let i = 1; i <= 3; i++) expect((await recall(user, { query: 'email Dana' }))[0]!.memory).toMatchObject({ id: storeMemory.memory.id, recallCount: i });
     expect(await version()).toBe(before);
     expect((await user.client.request(MemoryDocument, { id: storeMemory.memory.id })).memory!.recallCount).toBe(3);
+    // Storing it again answers the existing memory, counters included.
+    const again = (await user.client.request(StoreMemoryDocument, { input: { content: 'Dana prefers email over phone' } })).storeMemory;
+    expect(again).toMatchObject({ deduped: true, memory: { id: storeMemory.memory.id, recallCount: 3 } });
+    expect(again.memory.lastRecalledAt).not.toBeNull();
   });
 
   it('matches non-English text: Korean, Russian, German, Greek, accented Latin', async () => {

@@ -90,12 +90,10 @@ export async function storeRows(em: EntityManager, deps: RowDeps, stores: readon
       countQuota
         ? `,
     counted as (${takeQuotaSql(`select ?::uuid, '${QuotaResource.MEMORIES}', count(*)::int from stored where stored.inserted having count(*) > 0`, limit)})
-    select input.ord, ${STORED_COLUMNS} from stored join agent on agent.id = stored.agent_id join input on input.agent = agent.name and input.content = stored.content
-    left join memory_recalls r on r.memory_id = stored.id
+    ${ANSWER}
     where case when stored.inserted and not exists (select 1 from counted) then refuse_over_quota('${QuotaResource.MEMORIES}') else true end`
         : `
-    select input.ord, ${STORED_COLUMNS} from stored join agent on agent.id = stored.agent_id join input on input.agent = agent.name and input.content = stored.content
-    left join memory_recalls r on r.memory_id = stored.id`
+    ${ANSWER}`
     }`;
   params.push(deps.userId, deps.userId);
   if (countQuota) params.push(deps.userId);
@@ -105,8 +103,10 @@ export async function storeRows(em: EntityManager, deps: RowDeps, stores: readon
   return aligned;
 }
 
-/** A stored row as an answer: a memory deduplicated onto an existing one keeps its recall counters. */
-const STORED_COLUMNS = `${memoryColumns('stored', 'r')}, stored.inserted`;
+/** The stored rows as answers, in input order: a memory deduplicated onto an existing one keeps its recall counters. */
+const ANSWER = `select input.ord, ${memoryColumns('stored', 'r')}, stored.inserted
+    from stored join agent on agent.id = stored.agent_id join input on input.agent = agent.name and input.content = stored.content
+    left join memory_recalls r on r.memory_id = stored.id`;
 
 /** An element of a PostgreSQL array literal, quoted so any tag text survives. */
 const pgArrayElement = (text: string) => `"${text.replace(/["\\]/g, (c) => `\\${c}`)}"`;
