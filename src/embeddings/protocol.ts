@@ -1,6 +1,6 @@
 /**
  * What the pool (./local.ts) and its worker threads (./worker.ts) share: the model's identity and
- * their messages. The pool imports nothing of TF.js, which only the workers load.
+ * their messages. The pool imports nothing of ONNX Runtime, which only the workers load.
  */
 
 export const USE_LITE_NAME = 'universal-sentence-encoder-lite';
