@@ -179,7 +179,7 @@ export class LocalEmbeddings implements EmbeddingModel {
         slot.worker = null;
         slot.state = 'closed';
         this.rejectPending(slot);
-        await worker?.terminate();
+        if (worker) await stopWorker(worker);
       }),
     );
   }
@@ -247,7 +247,7 @@ export class LocalEmbeddings implements EmbeddingModel {
       }
       case 'failed':
         this.loadFailed(slot, message.message);
-        void slot.worker?.terminate();
+        if (slot.worker) void stopWorker(slot.worker);
         return;
       case 'done':
       case 'error': {
@@ -293,6 +293,23 @@ export class LocalEmbeddings implements EmbeddingModel {
     const err = this.unavailable();
     for (const chunk of this.backlog.splice(0)) chunk.pending.reject(err);
   }
+}
+
+/** A worker stops within this long (it finishes the model run in progress, ~1–30 ms), or is terminated. */
+const STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * Asks a worker to end between model runs and waits for it: terminate() in the middle of ONNX
+ * Runtime's native run aborts the whole process (protocol.ts). terminate() only if it does not end.
+ */
+async function stopWorker(worker: Worker): Promise<void> {
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.postMessage({ kind: 'stop' } satisfies ToWorker);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_TIMEOUT_MS)));
+  const outcome = await Promise.race([exited, late]);
+  clearTimeout(timer);
+  if (outcome === 'late') await worker.terminate();
 }
 
 function load(slot: Slot, lane: Lane): number {

@@ -8,7 +8,13 @@ export const USE_LITE_DIM = 512;
 
 export type Lane = 'query' | 'batch';
 
-export type ToWorker = { kind: 'embed'; id: number; lane: Lane; texts: string[] };
+export type ToWorker =
+  | { kind: 'embed'; id: number; lane: Lane; texts: string[] }
+  /**
+   * End after the model run in progress: a thread terminated in the middle of ONNX Runtime's native
+   * run makes its binding throw a C++ exception that aborts the whole process.
+   */
+  | { kind: 'stop' };
 
 export type FromWorker =
   | { kind: 'ready'; loadMs: number }

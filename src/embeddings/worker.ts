@@ -20,9 +20,15 @@ const queries: Job[] = [];
 const batches: Job[] = [];
 let wake: (() => void) | null = null;
 let lastQueryAt = -Infinity;
+let stopping = false;
+let loadFailed = false;
 
 port.on('message', (message: ToWorker) => {
-  if (message.lane === 'query') {
+  if (message.kind === 'stop') {
+    stopping = true;
+    // After a failed load nothing runs here that would see the flag.
+    if (loadFailed) void stop(null);
+  } else if (message.lane === 'query') {
     queries.push(message);
     lastQueryAt = performance.now();
   } else {
@@ -37,9 +43,16 @@ function reply(job: Job, vectors: Float32Array): void {
 
 const fail = (job: Job, err: unknown) => post({ kind: 'error', id: job.id, message: (err as Error).message ?? String(err) });
 
+/** Ends the thread between model runs, never in one (see ToWorker `stop`); unanswered jobs are failed by the pool. */
+async function stop(encoder: UseLiteEncoder | null): Promise<never> {
+  await encoder?.dispose().catch(() => undefined);
+  process.exit(0);
+}
+
 async function serve(encoder: UseLiteEncoder): Promise<never> {
   let current: { job: Job; encoding: Encoding } | null = null;
   for (;;) {
+    if (stopping) return stop(encoder);
     if (queries.length > 0) {
       const jobs = queries.splice(0);
       try {
@@ -78,8 +91,13 @@ async function serve(encoder: UseLiteEncoder): Promise<never> {
 const started = performance.now();
 UseLiteEncoder.load().then(
   (encoder) => {
+    if (stopping) return void stop(encoder);
     post({ kind: 'ready', loadMs: Math.round(performance.now() - started) });
     void serve(encoder);
   },
-  (err: unknown) => post({ kind: 'failed', message: (err as Error).message ?? String(err) }),
+  (err: unknown) => {
+    loadFailed = true;
+    if (stopping) return void stop(null);
+    post({ kind: 'failed', message: (err as Error).message ?? String(err) });
+  },
 );

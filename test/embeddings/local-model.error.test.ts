@@ -2,6 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { LocalEmbeddings } from '../../src/embeddings/local.js';
 import { EmbeddingsUnavailable } from '../../src/embeddings/model.js';
+import { runCommand } from '../support/spawn.js';
 import { conversationTurns, maxAbsDiff } from './helpers.js';
 
 /** The model never makes a caller wait on something that cannot come: it says so at once. */
@@ -50,9 +51,13 @@ describe('the local embedding model when it cannot answer', () => {
       const reference = await model.embedQuery('Dana prefers email.');
       const work = expect(model.embedBatch(conversationTurns(200))).rejects.toThrow(/stopped/);
       await new Promise((resolve) => setTimeout(resolve, 50));
-      // Fault injection: no public way to kill a thread, so reach the first worker the way a crash would.
+      // Fault injection: the first worker ends without the pool having asked, as a crashed one does.
+      // (Between model runs: a thread terminated inside ONNX Runtime's native run aborts the process.)
       const slots = Reflect.get(model, 'slots') as { worker: Worker | null }[];
-      await slots[0]!.worker!.terminate();
+      const worker = slots[0]!.worker!;
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.postMessage({ kind: 'stop' });
+      await exited;
       await work;
       expect(model.ready).toBe(true);
       expect(maxAbsDiff(await model.embedQuery('Dana prefers email.'), reference)).toBeLessThan(1e-5);
@@ -62,6 +67,17 @@ describe('the local embedding model when it cannot answer', () => {
     } finally {
       await model.close();
     }
+  });
+
+  it('closes while its workers are in the middle of model runs without taking the process down', async () => {
+    // In a process of its own: the failure this guards against aborts the process it happens in.
+    const result = await runCommand(process.execPath, ['--import', 'tsx', 'test/embeddings/fixtures/close-while-running.mjs', 'src/embeddings/local.ts'], { timeoutMs: 120_000 });
+    expect(result.stderr).not.toContain('terminate called');
+    expect(result.code, result.stderr).toBe(0);
+    const { closes, failedInFlight } = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { closes: number; failedInFlight: number };
+    expect(closes).toBe(6);
+    // The batch was in the model when each close came: it fails (the caller retries later), it does not hang.
+    expect(failedInFlight).toBeGreaterThan(0);
   });
 
   it('refuses a worker count that is not a positive integer', () => {
