@@ -32,9 +32,10 @@ await build({
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url); process.env.MIKRO_ORM_ALLOW_VERSION_MISMATCH ??= '1';",
   },
   external: [
-    // Loaded from node_modules at run time: WebAssembly and model files they find beside themselves.
+    // Loaded from node_modules at run time: WebAssembly, native binaries and model files they find
+    // beside themselves.
     '@electric-sql/*',
-    '@tensorflow/*',
+    'onnxruntime-node',
     // Drivers knex and MikroORM require only for other databases.
     'sqlite3', 'better-sqlite3', 'mysql', 'mysql2', 'tedious', 'oracledb', 'pg-query-stream', 'pg-native', 'libsql', 'mariadb/callback',
   ],
