@@ -212,10 +212,12 @@ async function benchDatabase(serverUrl: string): Promise<{ url: string; kept: bo
 
 export async function benchMemories(opts: { databaseUrl: string; durationSec: number; redisUrl?: string }): Promise<Record<string, unknown>> {
   const database = await benchDatabase(opts.databaseUrl);
-  const pool = new pg.Pool({ connectionString: database.url, max: STORE_CONNECTIONS });
+  // The product's connection settings (src/db/orm.ts), as startup parameters: the direct recalls search vectors as the server's do.
+  const options = Object.entries(VECTOR_SESSION_SETTINGS)
+    .map(([name, value]) => `-c ${name}=${value}`)
+    .join(' ');
+  const pool = new pg.Pool({ connectionString: database.url, max: STORE_CONNECTIONS, options });
   pool.on('error', () => {}); // idle connections die when the database is dropped at the end
-  // The product's connection settings (src/db/orm.ts): the direct recalls search vectors as the server's do.
-  pool.on('connect', (client) => void client.query(VECTOR_SESSION_SETTINGS).catch(() => {}));
   let server: BenchServer<ServerInfo> | undefined;
   try {
     server = await startServer<ServerInfo>('bench/servers/stellar.ts', {

@@ -3,7 +3,7 @@ import { entities } from '../entities/index.js';
 import { loadMigrations, migrationNames } from '../../migrations/index.js';
 import type pg from 'pg';
 import { releaseIdleAsyncContexts } from './async-context.js';
-import { VECTOR_SESSION_SETTINGS } from './vector.js';
+import { VECTOR_SESSION_SETTINGS_SQL } from './vector.js';
 
 export interface OrmOptions {
   url: string;
@@ -27,7 +27,7 @@ export async function initOrm({ url, poolMax }: OrmOptions): Promise<MikroORM> {
       max: poolMax,
       idleTimeoutMillis: 30_000,
       afterCreate: (connection: pg.Client, done: (err: Error | undefined, connection: pg.Client) => void) => {
-        connection.query(VECTOR_SESSION_SETTINGS).then(
+        connection.query(VECTOR_SESSION_SETTINGS_SQL).then(
           () => done(undefined, connection),
           (err: Error) => done(err, connection),
         );

@@ -15,7 +15,12 @@ export const HNSW_EF_SEARCH = 50;
  * instead of stopping at `ef_search` candidates, most of them someone else's. Only HNSW scans read
  * them. Without pgvector (or before it is loaded) they are placeholders, which pgvector adopts.
  */
-export const VECTOR_SESSION_SETTINGS = `select set_config('hnsw.iterative_scan', 'relaxed_order', false), set_config('hnsw.ef_search', '${HNSW_EF_SEARCH}', false)`;
+export const VECTOR_SESSION_SETTINGS: Readonly<Record<string, string>> = { 'hnsw.iterative_scan': 'relaxed_order', 'hnsw.ef_search': String(HNSW_EF_SEARCH) };
+
+/** VECTOR_SESSION_SETTINGS as one statement, for a connection just opened. */
+export const VECTOR_SESSION_SETTINGS_SQL = `select ${Object.entries(VECTOR_SESSION_SETTINGS)
+  .map(([name, value]) => `set_config('${name}', '${value}', false)`)
+  .join(', ')}`;
 
 /** pgvector's HNSW index takes vectors of at most this many dimensions; larger ones are searched exactly. */
 const HNSW_MAX_DIM = 2000;
