@@ -28,7 +28,6 @@ const M = 'module/Encoder_en/KonaTransformer/Encode';
 /** The graph's own bound on tokens per row ("ClipToMaxLength"); the timing table covers it. */
 export const WINDOW_TOKENS = 128;
 const EMBEDDING_DIM = 256;
-const LAYER_NORM_EPSILON = 1e-6;
 const PADDING_BIAS = -1e9;
 const OPSET = 17;
 
@@ -109,7 +108,7 @@ export function buildUseLiteGraph(weights: ReadonlyMap<string, Weight>): Uint8Ar
   const layerNorm = (x: string, prefix: string) =>
     op('LayerNormalization', [x, weight(`${prefix}/layer_norm_scale/ConcatPartitions/concat`), weight(`${prefix}/layer_norm_bias/ConcatPartitions/concat`)], [
       { name: 'axis', int: -1 },
-      { name: 'epsilon', float: value(`${A}/TransformerStack/Layer_1/TransformerLayer/FFN/layer_prepostprocess/layer_norm/Cast/x`) || LAYER_NORM_EPSILON },
+      { name: 'epsilon', float: value(`${A}/TransformerStack/Layer_1/TransformerLayer/FFN/layer_prepostprocess/layer_norm/Cast/x`) },
     ]);
 
   // Inputs, the padding bias of attention ([batch, 1, 1, tokens]) and the mask for the mean.
