@@ -275,6 +275,12 @@ export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string;
       / ${p.add(words.bound || 1)}::float8
     from (select u.lexeme, ${TF}::float8 as tf, sum(${TF}) over ()::float8 as dl from unnest(${search}) u) x
     join terms t on t.lexeme = x.lexeme)`;
+  // The query's vector travels once, as the statement's first parameter, and is read from here: three
+  // copies of a 512-number literal made a recall's text ~17 KB, which the driver escapes and writes
+  // and PostgreSQL parses. The HNSW scan still takes it (an init plan's value is a constant to it).
+  const vector = r.embedding ? valid.vectorLiteral(r.embedding) : null;
+  const queryVectorCte = vector ? `query_vector as materialized (select ${p.add(vector)}::vector as v),` : '';
+  const queryVector = '(select v from query_vector)';
   // `keys`: the word's posting keys in the agents searched (the agent-terms index, see its migration).
   const sources = candidateSources(words.terms);
   const terms = `
@@ -290,16 +296,15 @@ export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string;
     group by c.id
     order by sum(t.idf) * count(*) desc, max(c.orbit) desc, c.id
     limit ${LEXICAL_CANDIDATES}`;
-  const vector = r.embedding ? valid.vectorLiteral(r.embedding) : null;
   const semanticBest = vector
-    ? `select m.id from memories m where m.embedding is not null and ${filterSql(r, p)} order by m.embedding <=> ${p.add(vector)}::vector limit ${SEMANTIC_CANDIDATES}`
+    ? `select m.id from memories m where m.embedding is not null and ${filterSql(r, p)} order by m.embedding <=> ${queryVector} limit ${SEMANTIC_CANDIDATES}`
     : null;
   // Created in the order the text uses them (their values are bound in that order).
   const lexical = bm25('m.search');
-  const cosine = vector ? `case when m.embedding is null then null else 1 - (m.embedding <=> ${p.add(vector)}::vector) end` : 'null::float8';
+  const cosine = vector ? `case when m.embedding is null then null else 1 - (m.embedding <=> ${queryVector}) end` : 'null::float8';
   // The memory stored just before this one in its agent (its context), by the time-ordered ids.
   const contextCosine = vector
-    ? `(select 1 - (c.embedding <=> ${p.add(vector)}::vector) from memories c
+    ? `(select 1 - (c.embedding <=> ${queryVector}) from memories c
         where c.agent_id = m.agent_id and (c.created_at, c.id) < (m.created_at, m.id)
         order by c.created_at desc, c.id desc limit 1)`
     : 'null::float8';
@@ -311,7 +316,8 @@ export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string;
   const orbit = `${ORBIT_WEIGHTS.importance} * importance + ${ORBIT_WEIGHTS.recency} * recency + ${ORBIT_WEIGHTS.frequency} * frequency`;
   const limit = p.add(r.limit);
   const sql = `
-    with terms as materialized (${terms}),
+    with ${queryVectorCte}
+    terms as materialized (${terms}),
     lexical_best as materialized (${lexicalBest}),
     ${semanticBest ? `semantic_best as materialized (${semanticBest}),` : ''}
     candidates as (select id from lexical_best${semanticBest ? ' union select id from semantic_best' : ''}),
