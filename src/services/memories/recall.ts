@@ -276,8 +276,9 @@ export function recallQuery(r: RecallRequest, words: QueryWords): { sql: string;
     from (select u.lexeme, ${TF}::float8 as tf, sum(${TF}) over ()::float8 as dl from unnest(${search}) u) x
     join terms t on t.lexeme = x.lexeme)`;
   // The query's vector travels once, as the statement's first parameter, and is read from here: three
-  // copies of a 512-number literal made a recall's text ~17 KB, which the driver escapes and writes
-  // and PostgreSQL parses. The HNSW scan still takes it (an init plan's value is a constant to it).
+  // copies of its literal (~11 KB each with the model's floats) were ~32 KB per recall for the driver
+  // to escape and write and PostgreSQL to parse. The HNSW scan still orders by it (an init plan's
+  // value is a constant to the index scan).
   const vector = r.embedding ? valid.vectorLiteral(r.embedding) : null;
   const queryVectorCte = vector ? `query_vector as materialized (select ${p.add(vector)}::vector as v),` : '';
   const queryVector = '(select v from query_vector)';
