@@ -81,11 +81,13 @@ async function seed(pool: pg.Pool, userId: string, model: EmbeddingModel): Promi
   }
   const all = [...contents];
   const importances = all.map(() => Math.round(next() * 100) / 100);
-  // Two lanes, so the model embeds one batch while the database writes the other.
-  let taken = 0;
+  // Two lanes, so the model embeds one batch while the database writes the other; each takes the
+  // next batch not taken yet.
+  let nextBatch = 0;
   const lane = async () => {
-    for (let first = taken; first < all.length; first = taken) {
-      taken += SEED_BATCH;
+    while (nextBatch < all.length) {
+      const first = nextBatch;
+      nextBatch += SEED_BATCH;
       const batch = all.slice(first, first + SEED_BATCH);
       const vectors = await model.embedBatch(batch);
       await pool.query(
