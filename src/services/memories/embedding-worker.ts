@@ -39,6 +39,8 @@ export class EmbeddingWorker {
   private again = false;
   private stopped = false;
   private failedAt: number | null = null;
+  /** The claim in progress: the lanes claim one after the other (see claim()). */
+  private claiming: Promise<unknown> = Promise.resolve();
   /** Memories embedded since start (metrics, tests). */
   embedded = 0;
 
@@ -88,7 +90,17 @@ export class EmbeddingWorker {
     }
   }
 
+  /**
+   * The lanes take turns: two claims at once each skip the rows the other has locked so far, so
+   * memories stored together would be split between two model calls by the timing of the database.
+   */
   private claim(): Promise<Claimed[]> {
+    const claimed = this.claiming.then(() => this.claimNext());
+    this.claiming = claimed.catch(() => undefined);
+    return claimed;
+  }
+
+  private claimNext(): Promise<Claimed[]> {
     return this.forkEm().execute<Claimed[]>(
       `update memories m set embedding_claimed_at = now()
        where m.id in (
