@@ -85,7 +85,43 @@ export async function foldTermDeltas(em: EntityManager): Promise<number> {
   }
 }
 
-/** Planner statistics for the tables recall reads (the embedded database has no autovacuum to keep them). */
-export async function analyzeMemoryTables(em: EntityManager): Promise<void> {
-  await em.execute('analyze memories, memory_terms, memory_term_deltas');
+/**
+ * The tables a store, a fold or a recall rewrites rows of. Each update or delete leaves a dead row
+ * version behind until VACUUM; recall reads all four (the deltas by a bitmap scan, which visits dead
+ * versions every time), so they slow down as they bloat.
+ */
+export const MAINTAINED_TABLES = ['memories', 'memory_terms', 'memory_term_deltas', 'memory_recalls'] as const;
+
+/** PostgreSQL's autovacuum defaults: a table is due when this many rows plus this share of its live rows changed. */
+const VACUUM_DUE = { base: 50, share: 0.2 };
+const ANALYZE_DUE = { base: 50, share: 0.1 };
+
+interface TableActivity {
+  relname: string;
+  n_live_tup: string;
+  n_dead_tup: string;
+  n_mod_since_analyze: string;
+}
+
+/**
+ * VACUUM ANALYZE (or ANALYZE) the memory tables that changed past autovacuum's default thresholds,
+ * from the database's own activity counters. Autovacuum usually gets there first; this keeps recall
+ * fast where it does not: the embedded database has none, and a PostgreSQL may run with it off
+ * (this project's CI machines do) or behind. Measured on 20,000 memories after a bench's stores with
+ * nothing vacuumed: the query-words statement took 7.5 ms, 0.7 ms after a vacuum (docs/recall.md).
+ * SKIP_LOCKED: a table another instance or autovacuum is working on is left to it.
+ */
+export async function vacuumMemoryTables(em: EntityManager): Promise<{ vacuumed: string[]; analyzed: string[] }> {
+  const tables = await em.execute<TableActivity[]>(
+    `select relname, n_live_tup, n_dead_tup, n_mod_since_analyze from pg_stat_user_tables
+     where schemaname = current_schema() and relname in (${MAINTAINED_TABLES.map(() => '?').join(', ')})`,
+    [...MAINTAINED_TABLES],
+  );
+  const due = (changed: string, live: string, rule: typeof VACUUM_DUE) => Number(changed) > rule.base + rule.share * Number(live);
+  const vacuumed = tables.filter((t) => due(t.n_dead_tup, t.n_live_tup, VACUUM_DUE)).map((t) => t.relname);
+  const analyzed = tables.filter((t) => !vacuumed.includes(t.relname) && due(t.n_mod_since_analyze, t.n_live_tup, ANALYZE_DUE)).map((t) => t.relname);
+  // One statement per table (names from MAINTAINED_TABLES only): VACUUM cannot run in a transaction block.
+  for (const table of vacuumed) await em.execute(`vacuum (analyze, skip_locked) ${table}`);
+  for (const table of analyzed) await em.execute(`analyze (skip_locked) ${table}`);
+  return { vacuumed, analyzed };
 }
