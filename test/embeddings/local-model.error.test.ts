@@ -2,18 +2,11 @@ import type { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { LocalEmbeddings } from '../../src/embeddings/local.js';
 import { EmbeddingsUnavailable } from '../../src/embeddings/model.js';
+import { eventually } from '../support/eventually.js';
 import { runCommand } from '../support/spawn.js';
 import { conversationTurns, maxAbsDiff } from './helpers.js';
 
 /** The model never makes a caller wait on something that cannot come: it says so at once. */
-
-async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('the local embedding model when it cannot answer', () => {
   it('refuses at once while loading, so a recall goes on lexically instead of waiting', async () => {
@@ -47,7 +40,7 @@ describe('the local embedding model when it cannot answer', () => {
   it('fails the work of a worker that stops, keeps serving with the other and starts a new one', async () => {
     const model = LocalEmbeddings.start({ workers: 2 });
     try {
-      await until(() => model.status().ready === 2, 'two ready workers');
+      await eventually(() => model.status().ready === 2, 'two ready workers', { pollMs: 20 });
       const reference = await model.embedQuery('Dana prefers email.');
       const work = expect(model.embedBatch(conversationTurns(200))).rejects.toThrow(/stopped/);
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -62,7 +55,7 @@ describe('the local embedding model when it cannot answer', () => {
       expect(model.ready).toBe(true);
       expect(maxAbsDiff(await model.embedQuery('Dana prefers email.'), reference)).toBeLessThan(1e-5);
       expect(model.status().starting).toBe(1);
-      await until(() => model.status().ready === 2, 'the replacement worker');
+      await eventually(() => model.status().ready === 2, 'the replacement worker', { pollMs: 20 });
       expect((await model.embedBatch(conversationTurns(40))).length).toBe(40);
     } finally {
       await model.close();

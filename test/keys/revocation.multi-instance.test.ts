@@ -4,6 +4,7 @@ import { registerUser } from '../support/accounts.js';
 import pg from 'pg';
 import { fileDatabase, SHARED_DATABASE_SKIP_REASON, sharedDatabaseAvailable } from '../support/database.js';
 import { REDIS_SKIP_REASON, redisAvailable } from '../support/server.js';
+import { eventually } from '../support/eventually.js';
 import { spawnServer, type SpawnedServer } from '../support/spawn.js';
 
 const started: SpawnedServer[] = [];
@@ -60,11 +61,11 @@ describe.skipIf(!sharedDatabaseAvailable())(`key revocation while the revoking i
       const newListeners = async () => (await listeners(sql)).filter((pid) => !others.includes(pid));
       const a = await spawnServer();
       started.push(a);
-      await until(async () => (await newListeners()).length === 1, 'A listening');
+      await eventually(async () => (await newListeners()).length === 1, 'A listening', { timeoutMs: 10_000, pollMs: 20 });
       const [aListener] = await newListeners();
       const b = await spawnServer();
       started.push(b);
-      await until(async () => (await newListeners()).length === 2, 'B listening');
+      await eventually(async () => (await newListeners()).length === 2, 'B listening', { timeoutMs: 10_000, pollMs: 20 });
       const bListener = (await newListeners()).find((pid) => pid !== aListener)!;
 
       const user = await registerUser({ client: (key) => createClient({ url: a.graphqlUrl, apiKey: key }) });
@@ -73,7 +74,7 @@ describe.skipIf(!sharedDatabaseAvailable())(`key revocation while the revoking i
 
       // Kill A's listening connection; A reconnects a second later. Revoke through A meanwhile.
       await sql(`select pg_terminate_backend($1)`, [aListener]);
-      await until(async () => !(await listeners(sql)).includes(aListener!), 'A listener gone');
+      await eventually(async () => !(await listeners(sql)).includes(aListener!), 'A listener gone', { timeoutMs: 10_000, pollMs: 20 });
       expect((await newListeners()).filter((pid) => pid !== bListener)).toEqual([]); // A not listening again yet
       await user.client.raw(RevokeApiKeyDocument, { id: user.keyId });
       const revokedAt = Date.now();
@@ -89,11 +90,3 @@ describe.skipIf(!sharedDatabaseAvailable())(`key revocation while the revoking i
     }
   });
 });
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

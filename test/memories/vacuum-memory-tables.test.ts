@@ -4,6 +4,7 @@ import { Tier } from '../../src/entities/enums.js';
 import { FOLD_JOB, VACUUM_JOB } from '../../src/jobs/memories.js';
 import { MAINTAINED_TABLES } from '../../src/services/memories/memory-jobs.js';
 import { registerUserWithTier } from '../support/accounts.js';
+import { eventually } from '../support/eventually.js';
 import { useTestServer } from '../support/server.js';
 
 /**
@@ -22,15 +23,6 @@ interface Activity {
 const activity = async (table: string): Promise<Activity> =>
   (await ctx.server.sql<Activity>(`select n_dead_tup::int as dead, last_vacuum is not null as vacuumed from pg_stat_user_tables where relname = ?`, [table]))[0]!;
 
-/** The database's activity counters arrive after the statements (each connection reports within ~10 s). */
-async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 describe('the vacuum job', () => {
   it('removes the dead rows folding leaves behind when nothing else vacuums', async () => {
     // As on a database without autovacuum, whatever this one's settings are.
@@ -41,7 +33,8 @@ describe('the vacuum job', () => {
       await user.client.request(StoreMemoriesDocument, { inputs });
     }
     await ctx.server.rt.scheduler.runNow(FOLD_JOB);
-    await eventually(async () => (await activity('memory_term_deltas')).dead > 0, 'the fold to be counted');
+    // The database's activity counters arrive after the statements (each connection reports within ~10 s).
+    await eventually(async () => (await activity('memory_term_deltas')).dead > 0, 'the fold to be counted', { pollMs: 200 });
 
     await ctx.server.rt.scheduler.runNow(VACUUM_JOB);
 

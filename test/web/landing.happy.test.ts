@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { MeDocument, PlansDocument, UsageDocument, type PlansQuery } from '../../sdk/index.js';
 import { configuredProviders, formatMoney, limitLines } from '../../web/format.js';
 import { uniqueEmail } from '../support/accounts.js';
-import { BROWSER_SKIP_REASON, SCREENSHOT_DIR, chromiumAvailable, eventually, submitCheckout, useWebBillingServer, useBrowser } from './support/browser.js';
+import { BROWSER_SKIP_REASON, SCREENSHOT_DIR, chromiumAvailable, submitCheckout, useWebBillingServer, useBrowser } from './support/browser.js';
+import { eventually } from '../support/eventually.js';
 
 /**
  * The landing page in Chromium against a running server with every provider on (Stripe, Lemon

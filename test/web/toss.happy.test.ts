@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MeDocument } from '../../sdk/index.js';
 import { uniqueEmail } from '../support/accounts.js';
-import { BROWSER_SKIP_REASON, chromiumAvailable, eventually, submitCheckout, useBrowser, useWebBillingServer } from './support/browser.js';
+import { BROWSER_SKIP_REASON, chromiumAvailable, submitCheckout, useBrowser, useWebBillingServer } from './support/browser.js';
+import { eventually } from '../support/eventually.js';
 
 /**
  * Toss from the landing page: the page loads the Toss browser SDK from TOSS_SDK_URL (a loopback

@@ -119,18 +119,6 @@ export function useBrowser(): { browser: Browser } {
   return ctx;
 }
 
-/** Waits until `read()` returns something truthy (polling the page), and returns it. */
-export async function eventually<T>(read: () => Promise<T>, what: string, timeoutMs = 30_000): Promise<NonNullable<T>> {
-  const until = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    last = await read();
-    if (last) return last as NonNullable<T>;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 export interface WebBillingServer {
   server: TestServer;
   fakes: ProviderFakes;
