@@ -365,10 +365,10 @@ export async function benchMemories(opts: { databaseUrl: string; durationSec: nu
   } finally {
     await server?.stop();
     if (database.kept && server) {
-      // The next run starts from the seeded state: without the rows stored here, nor their index entries.
+      // The next run starts from the seeded state: without the rows stored here (its settle() folds
+      // their deltas and vacuums their dead rows and index entries).
       await pool.query(`delete from memories where user_id = $1 and tags = array['bench']`, [server.info.userId]);
       await pool.query(`delete from agents where user_id = $1 and name <> 'default'`, [server.info.userId]);
-      await pool.query('vacuum analyze memories');
     }
     await pool.end();
     await database.drop();
